@@ -1,0 +1,60 @@
+"""JWT verification and development-token minting. A token carries `sub` (the user),
+`client_id` (the tenant) and `exp`; only the configured HMAC algorithm is accepted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from reelforge.config import Settings
+from reelforge.errors import Unauthenticated
+
+# Ids end up in storage paths and cache keys: keep them boring.
+_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    client_id: str
+    user_id: str
+
+
+def mint_token(settings: Settings, *, client_id: str, user_id: str, ttl: timedelta) -> str:
+    for name, value in (("client", client_id), ("user", user_id)):
+        if not _ID.match(value):
+            raise ValueError(f"{name} id must match {_ID.pattern}")
+    now = datetime.now(UTC)
+    claims = {"sub": user_id, "client_id": client_id, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[settings.jwt_algorithm],
+            options={"require": ["exp", "sub", "client_id"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from exc
+    client_id, user_id = claims.get("client_id"), claims.get("sub")
+    if not isinstance(client_id, str) or not _ID.match(client_id):
+        raise Unauthenticated("invalid token: bad client_id claim")
+    if not isinstance(user_id, str) or not _ID.match(user_id):
+        raise Unauthenticated("invalid token: bad sub claim")
+    return Principal(client_id=client_id, user_id=user_id)
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

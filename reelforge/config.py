@@ -1,0 +1,132 @@
+"""One Settings object, read from the environment (and a `.env` file when present).
+
+Durations are `timedelta` (pydantic accepts seconds or ISO-8601, e.g. `120` or `PT2M`).
+In production a missing or placeholder secret stops start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+PLACEHOLDER_SECRETS = frozenset({"", DEV_JWT_SECRET, "change-me", "changeme", "secret", "xxx"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run: the message says which setting and why."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] | None = None  # default: json in production
+
+    # Storage and services
+    video_storage_path: Path = Path("./data")
+    database_url: str | None = None  # default: SQLite file under the storage path
+    redis_url: str | None = None  # unset: embedded Valkey started by `reelforge serve`
+    public_base_url: str | None = None  # enables Replicate webhooks and absolute asset URLs
+
+    # Auth
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    signed_url_ttl: timedelta = timedelta(hours=1)
+
+    # Generation
+    provider: Literal["auto", "preview", "replicate"] = "auto"
+    replicate_api_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("REPLICATE_API_TOKEN", "REPLICATE_API_KEY")
+    )
+    replicate_base_url: str = "https://api.replicate.com"
+    replicate_webhook_secret: SecretStr | None = None  # fetched from Replicate when unset
+    replicate_poll_interval: timedelta = timedelta(seconds=2)
+    replicate_image_timeout: timedelta = timedelta(seconds=120)
+    replicate_video_timeout: timedelta = timedelta(seconds=600)
+    models_file: Path | None = None  # JSON model/price table overriding the defaults
+    prediction_retries: int = Field(default=2, ge=0, le=10)
+    scene_concurrency: int = Field(default=4, ge=1, le=32)  # per job
+    global_concurrency: int = Field(default=8, ge=1, le=256)  # per worker process
+    ffmpeg_timeout: timedelta = timedelta(minutes=10)
+
+    # Limits
+    daily_budget_dollars: float | None = Field(default=None, ge=0)  # per client; off when unset
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    upload_rate_limit: str = "10/minute"
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)  # JSON GraphQL bodies
+    graphql_max_depth: int = Field(default=12, ge=2)
+    graphql_max_tokens: int = Field(default=2000, ge=50)
+    graphql_max_aliases: int = Field(default=15, ge=1)
+    graphql_introspection: bool | None = None  # default: on except in production
+    allowed_origins: list[str] = Field(default_factory=list)  # websockets; empty = any origin
+    clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads
+
+    # Jobs
+    cache_ttl: timedelta = timedelta(seconds=30)
+    stuck_job_after: timedelta = timedelta(minutes=15)
+    worker_metrics_port: int = 9091
+    embedded_worker: bool = True  # `serve` runs an arq worker in-process
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if self.jwt_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+                raise ConfigError(
+                    "JWT_SECRET is missing or a placeholder; set a random value of 32+ characters "
+                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if len(self.jwt_secret.get_secret_value()) < 32:
+                raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Fly and Heroku hand out postgres:// URLs; SQLAlchemy needs the async driver named.
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+asyncpg://" + url.removeprefix(prefix)
+            return url
+        return f"sqlite+aiosqlite:///{(self.video_storage_path / 'reelforge.db').resolve()}"
+
+    @property
+    def resolved_log_format(self) -> Literal["console", "json"]:
+        if self.log_format:
+            return self.log_format
+        return "json" if self.is_production else "console"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.graphql_introspection is None:
+            return not self.is_production
+        return self.graphql_introspection
+
+    @property
+    def provider_name(self) -> Literal["preview", "replicate"]:
+        if self.provider == "auto":
+            return "replicate" if self.replicate_api_token else "preview"
+        return self.provider
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,39 @@
+"""The only module that reads and writes asset rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.errors import NotFound
+from reelforge.models import Asset
+
+
+class AssetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, asset_id: str, *, client_id: str | None) -> Asset:
+        """An asset by id, scoped to `client_id` (None only for workers): another client's
+        asset is NOT_FOUND."""
+        asset = await self.session.get(Asset, asset_id)
+        if asset is None or (client_id is not None and asset.client_id != client_id):
+            raise NotFound(f"asset {asset_id} not found", id=asset_id)
+        return asset
+
+    async def get_many(self, asset_ids: Sequence[str], *, client_id: str) -> dict[str, Asset]:
+        if not asset_ids:
+            return {}
+        query = select(Asset).where(Asset.id.in_(asset_ids), Asset.client_id == client_id)
+        return {a.id: a for a in (await self.session.execute(query)).scalars()}
+
+    async def add(self, asset: Asset) -> Asset:
+        self.session.add(asset)
+        await self.session.commit()
+        return asset
+
+    async def for_job(self, job_id: str) -> list[Asset]:
+        query = select(Asset).where(Asset.job_id == job_id).order_by(Asset.created_at)
+        return list((await self.session.execute(query)).scalars())
