@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     replicate_video_timeout: timedelta = timedelta(seconds=600)
     models_file: Path | None = None  # JSON model/price table overriding the defaults
     prediction_retries: int = Field(default=2, ge=0, le=10)
+    prediction_retry_backoff: timedelta = timedelta(seconds=2)  # doubled on each retry
     scene_concurrency: int = Field(default=4, ge=1, le=32)  # per job
     global_concurrency: int = Field(default=8, ge=1, le=256)  # per worker process
     ffmpeg_timeout: timedelta = timedelta(minutes=10)

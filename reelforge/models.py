@@ -35,6 +35,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def as_utc_iso(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).isoformat()
+
+
 Money = Numeric(12, 6, asdecimal=False)
 
 

@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
@@ -25,6 +25,7 @@ from reelforge.models import (
     JobStatus,
     Prediction,
     PredictionStatus,
+    as_utc,
 )
 
 MAX_PAGE_SIZE = 100
@@ -54,11 +55,6 @@ class JobPage:
     has_next_page: bool
     end_cursor: str | None
     total_count: int
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def encode_cursor(job: Job) -> str:

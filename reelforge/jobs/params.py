@@ -1,0 +1,141 @@
+"""What a client may ask for, validated once. Everything out of range is BAD_USER_INPUT
+naming the field, before anything is stored or queued."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reelforge.errors import BadUserInput
+
+ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:5")
+RESOLUTIONS = ("480p", "720p", "1080p")
+CONTAINERS = ("mp4", "webm", "gif")
+FITS = ("crop", "pad")
+MAX_SCENES = 12
+MIN_SCENE_SECONDS = 1.0
+MAX_SCENE_SECONDS = 15.0
+_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+
+
+def _text(value: str | None, name: str, *, min_len: int = 0, max_len: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) < min_len or len(value) > max_len:
+        raise BadUserInput(f"{name} must be {min_len}–{max_len} characters", field=name)
+    return value or None
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise BadUserInput(f"{name} must be one of {', '.join(allowed)}", field=name)
+    return value
+
+
+@dataclass(frozen=True)
+class SceneParams:
+    description: str
+    image_prompt: str | None = None
+    motion_prompt: str | None = None
+    duration: float | None = None
+    asset_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobParams:
+    brief: str
+    campaign_id: str | None = None
+    aspect_ratio: str = "16:9"
+    resolution: str = "720p"
+    scene_count: int | None = None
+    target_duration: float = 15.0
+    style: str | None = None
+    scenes: list[SceneParams] = field(default_factory=list)
+    asset_ids: list[str] = field(default_factory=list)
+
+    def validated(self) -> JobParams:
+        brief = _text(self.brief, "brief", min_len=3, max_len=2000)
+        assert brief is not None
+        if self.campaign_id is not None and not _ID.match(self.campaign_id):
+            raise BadUserInput("campaignId must be 1–128 letters, digits, . _ -", field="campaignId")
+        _choice(self.aspect_ratio, "aspectRatio", ASPECT_RATIOS)
+        _choice(self.resolution, "resolution", RESOLUTIONS)
+        if len(self.scenes) > MAX_SCENES:
+            raise BadUserInput(f"at most {MAX_SCENES} scenes", field="scenes")
+        count = self.scene_count if self.scene_count is not None else (len(self.scenes) or 4)
+        if not 1 <= count <= MAX_SCENES:
+            raise BadUserInput(f"sceneCount must be between 1 and {MAX_SCENES}", field="sceneCount")
+        if self.scenes and count != len(self.scenes):
+            raise BadUserInput("sceneCount must equal the number of scenes given", field="sceneCount")
+        if not 2 <= self.target_duration <= 120:
+            raise BadUserInput("targetDuration must be 2–120 seconds", field="targetDuration")
+        if self.target_duration / count < MIN_SCENE_SECONDS:
+            raise BadUserInput(
+                f"targetDuration gives less than {MIN_SCENE_SECONDS:g} s per scene",
+                field="targetDuration",
+            )
+        if len(self.asset_ids) > count:
+            raise BadUserInput("more assetIds than scenes", field="assetIds")
+        scenes = [
+            SceneParams(
+                description=_text(s.description, f"scenes[{i}].description", min_len=1, max_len=500)
+                or "",
+                image_prompt=_text(s.image_prompt, f"scenes[{i}].imagePrompt", max_len=1000),
+                motion_prompt=_text(s.motion_prompt, f"scenes[{i}].motionPrompt", max_len=500),
+                duration=_duration(s.duration, f"scenes[{i}].duration"),
+                asset_id=s.asset_id,
+            )
+            for i, s in enumerate(self.scenes)
+        ]
+        return JobParams(
+            brief=brief,
+            campaign_id=self.campaign_id,
+            aspect_ratio=self.aspect_ratio,
+            resolution=self.resolution,
+            scene_count=count,
+            target_duration=float(self.target_duration),
+            style=_text(self.style, "style", max_len=200),
+            scenes=scenes,
+            asset_ids=list(self.asset_ids),
+        )
+
+    @property
+    def referenced_asset_ids(self) -> list[str]:
+        return [*self.asset_ids, *(s.asset_id for s in self.scenes if s.asset_id)]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("brief")
+        data.pop("campaign_id")
+        return data
+
+
+def _duration(value: float | None, name: str) -> float | None:
+    if value is None:
+        return None
+    if not MIN_SCENE_SECONDS <= value <= MAX_SCENE_SECONDS:
+        raise BadUserInput(
+            f"{name} must be {MIN_SCENE_SECONDS:g}–{MAX_SCENE_SECONDS:g} seconds", field=name
+        )
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    aspect_ratio: str
+    resolution: str = "720p"
+    container: str = "mp4"
+    fit: str = "crop"
+
+    def validated(self) -> ExportTarget:
+        _choice(self.aspect_ratio, "aspectRatio", ASPECT_RATIOS)
+        _choice(self.resolution, "resolution", RESOLUTIONS)
+        _choice(self.container, "container", CONTAINERS)
+        _choice(self.fit, "fit", FITS)
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.aspect_ratio}/{self.resolution}/{self.container}/{self.fit}"

@@ -1,0 +1,604 @@
+"""The pipeline stages a worker runs: storyboard, render (with stitch) and export.
+
+One straight path per stage. Every paid call goes through `Pipeline.predict`, which records
+the prediction before creating it and reuses any earlier one with the same inputs, so a
+retried, resumed or re-rendered job never pays twice for the same work. Scenes run
+concurrently, bounded per job and per worker process; each clip is normalised the moment
+it arrives so the final stitch is a stream copy."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.errors import Conflict
+from reelforge.jobs.params import JobParams, SceneParams
+from reelforge.jobs.repository import JobChange, JobRepository
+from reelforge.jobs.storyboard import Scene, dump_scenes, load_scenes
+from reelforge.media.clips import make_thumbnail, normalise_clip, stitch_clips
+from reelforge.media.formats import ClipFormat
+from reelforge.models import (
+    as_utc,
+    Asset,
+    AssetKind,
+    Export,
+    ExportStatus,
+    Job,
+    JobStatus,
+    Prediction,
+    PredictionStatus,
+    utcnow,
+)
+from reelforge.observability.metrics import (
+    COST_ACTUAL,
+    JOB_FAILURES,
+    JOBS_FINISHED,
+    PREDICTIONS,
+    VIDEO_GEN_DURATION,
+)
+from reelforge.providers.base import (
+    ClipRequest,
+    MediaResult,
+    OnCreated,
+    PlanRequest,
+    PlanResult,
+    PredictionKind,
+    ProviderError,
+    StillRequest,
+    input_hash,
+)
+from reelforge.runtime import Runtime
+from reelforge.storage.repository import AssetRepository
+from reelforge.storage.service import AssetStore
+
+log = structlog.get_logger(__name__)
+
+R = TypeVar("R", PlanResult, MediaResult)
+
+# Progress bands of one run: storyboard 0–30, render 30–90, stitch 90–100.
+STORYBOARD_BAND = (0, 30)
+RENDER_BAND = (30, 90)
+
+
+class JobCanceled(Exception):
+    """The job was canceled (or moved on) by someone else: stop quietly."""
+
+
+@dataclass(frozen=True)
+class PredictionOutcome:
+    prediction: Prediction
+    asset: Asset | None
+
+
+def scene_seed(job_id: str, index: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"{job_id}:{index}".encode()).digest()[:4], "big")
+
+
+def band(bounds: tuple[int, int], done: int, total: int) -> int:
+    low, high = bounds
+    return low + (high - low) * done // max(total, 1)
+
+
+class Pipeline:
+    def __init__(self, runtime: Runtime, job_id: str, global_limit: asyncio.Semaphore) -> None:
+        self.rt = runtime
+        self.job_id = job_id
+        self.global_limit = global_limit
+        self.scene_limit = asyncio.Semaphore(runtime.settings.scene_concurrency)
+        self.write_lock = asyncio.Lock()  # one writer per job: scene results arrive concurrently
+        self.log = log.bind(job_id=job_id)
+
+    # -- small helpers -----------------------------------------------------------------
+
+    async def read(self) -> Job:
+        async with self.rt.session() as session:
+            return await self.rt.jobs(session).get(self.job_id, client_id=None)
+
+    async def write(
+        self, mutate: Callable[[JobRepository, Job], Awaitable[Job]]
+    ) -> Job:
+        """Run one job write with a fresh copy of the row; a job canceled meanwhile stops us."""
+        async with self.write_lock, self.rt.session() as session:
+            repo = self.rt.jobs(session)
+            job = await repo.get(self.job_id, client_id=None)
+            if job.status == JobStatus.CANCELED.value:
+                raise JobCanceled
+            try:
+                return await mutate(repo, job)
+            except Conflict as exc:
+                raise JobCanceled from exc
+
+    async def update_scene(self, scene: Scene, *, progress: Callable[[list[Scene]], int], change: JobChange) -> Job:
+        async def mutate(repo: JobRepository, job: Job) -> Job:
+            scenes = load_scenes(job.storyboard_data)
+            scenes[scene.index] = scene
+            return await repo.update(
+                job, change=change, storyboard_data=dump_scenes(scenes),
+                progress=max(job.progress, progress(scenes)),
+            )
+
+        return await self.write(mutate)
+
+    async def blob(self, asset_id: str) -> tuple[Asset, bytes]:
+        async with self.rt.session() as session:
+            asset = await AssetRepository(session).get(asset_id, client_id=None)
+        return asset, await self.rt.blobs.read_bytes(asset.storage_key)
+
+    # -- the one path for paid work ------------------------------------------------------
+
+    async def predict(
+        self,
+        kind: PredictionKind,
+        request: PlanRequest | StillRequest | ClipRequest,
+        run: Callable[[str | None, OnCreated], Awaitable[R]],
+        store: Callable[[AsyncSession, R, Prediction], Awaitable[Asset | None]],
+        *,
+        scene_index: int | None = None,
+    ) -> PredictionOutcome:
+        provider = self.rt.provider
+        model = provider.model_for(kind)
+        digest = input_hash(kind, model, request)
+        settings = self.rt.settings
+        attempts = settings.prediction_retries + 1
+        for attempt in range(attempts):
+            async with self.rt.session() as session:
+                repo = JobRepository(session)
+                prediction = await repo.reusable_prediction(self.job_id, digest)
+                if prediction is not None and prediction.status == PredictionStatus.SUCCEEDED.value:
+                    PREDICTIONS.labels(kind=kind.value, outcome="reused").inc()
+                    asset = None
+                    if prediction.output_asset_id:
+                        asset = await AssetRepository(session).get(prediction.output_asset_id, client_id=None)
+                    return PredictionOutcome(prediction, asset)
+                existing_id = None
+                if prediction is not None and prediction.external_id:
+                    existing_id = prediction.external_id  # still running somewhere: wait for it
+                    PREDICTIONS.labels(kind=kind.value, outcome="resumed").inc()
+                else:
+                    if prediction is not None:
+                        # Recorded but never confirmed created (crash mid-create): retire it.
+                        prediction.status = PredictionStatus.FAILED.value
+                        prediction.error = "lost before the provider confirmed it"
+                    prediction = Prediction(
+                        job_id=self.job_id, scene_index=scene_index, kind=kind.value,
+                        provider=provider.name, model=model, input_hash=digest,
+                        status=PredictionStatus.CREATING.value, cost=0.0,
+                    )
+                    await repo.save_prediction(prediction)
+
+                async def on_created(external_id: str, p: Prediction = prediction) -> None:
+                    p.external_id = external_id
+                    p.status = PredictionStatus.RUNNING.value
+                    await repo.save_prediction(p)
+                    PREDICTIONS.labels(kind=kind.value, outcome="created").inc()
+
+                try:
+                    async with self.global_limit:
+                        result = await run(existing_id, on_created)
+                except ProviderError as exc:
+                    prediction.status = (
+                        PredictionStatus.CANCELED.value if "cancel" in str(exc).lower()
+                        else PredictionStatus.FAILED.value
+                    )
+                    prediction.error = str(exc)[:2000]
+                    prediction.completed_at = utcnow()
+                    await repo.save_prediction(prediction)
+                    PREDICTIONS.labels(kind=kind.value, outcome="failed").inc()
+                    job = await repo.get(self.job_id, client_id=None)
+                    if job.status == JobStatus.CANCELED.value:
+                        raise JobCanceled from exc
+                    if not exc.retryable or attempt == attempts - 1:
+                        raise
+                    await self.write(
+                        lambda r, j, e=exc: r.update(
+                            j,
+                            change=JobChange(
+                                event="prediction_retry", scene_index=scene_index,
+                                message=f"{kind.value} failed, retrying: {e}"[:500],
+                            ),
+                            retry_count=j.retry_count + 1,
+                            error_message=str(e)[:2000],
+                        )
+                    )
+                    delay = settings.prediction_retry_backoff.total_seconds() * 2**attempt
+                    self.log.warning("prediction.retry", kind=kind.value, scene=scene_index, attempt=attempt + 1, delay=delay, error=str(exc))
+                    await asyncio.sleep(delay)
+                    continue
+                asset = await store(session, result, prediction)
+                prediction.external_id = result.meta.external_id
+                prediction.status = PredictionStatus.SUCCEEDED.value
+                prediction.predict_time = result.meta.predict_time
+                prediction.cost = result.meta.cost
+                prediction.output_asset_id = asset.id if asset else None
+                prediction.completed_at = utcnow()
+                await repo.save_prediction(prediction)
+                COST_ACTUAL.labels(model=model).inc(result.meta.cost)
+                PREDICTIONS.labels(kind=kind.value, outcome="succeeded").inc()
+                return PredictionOutcome(prediction, asset)
+        raise AssertionError("unreachable")
+
+    async def predict_media(
+        self, kind: PredictionKind, request: StillRequest | ClipRequest, *, client_id: str, scene_index: int
+    ) -> Asset:
+        provider = self.rt.provider
+
+        async def run(existing_id: str | None, on_created: OnCreated) -> MediaResult:
+            if isinstance(request, StillRequest):
+                return await provider.still(request, existing_id=existing_id, on_created=on_created)
+            return await provider.clip(request, existing_id=existing_id, on_created=on_created)
+
+        async def store(session: AsyncSession, result: MediaResult, _: Prediction) -> Asset:
+            return await AssetStore(session, self.rt.blobs).store_bytes(
+                result.data, client_id=client_id, job_id=self.job_id,
+                kind=AssetKind.IMAGE if kind is PredictionKind.IMAGE else AssetKind.CLIP,
+                content_type=result.content_type,
+            )
+
+        outcome = await self.predict(kind, request, run, store, scene_index=scene_index)
+        assert outcome.asset is not None
+        return outcome.asset
+
+    # -- storyboard --------------------------------------------------------------------
+
+    async def generate_storyboard(self) -> None:
+        started = time.monotonic()
+        job = await self.read()
+        if job.status == JobStatus.PENDING.value:
+            job = await self.write(
+                lambda r, j: r.transition(
+                    j, JobStatus.GENERATING_STORYBOARD, stage="storyboard", progress=2,
+                    change=JobChange(event="storyboard_started", message="planning scenes"),
+                )
+            )
+        if job.status != JobStatus.GENERATING_STORYBOARD.value:
+            self.log.info("storyboard.skipped", status=job.status)
+            return
+        params = job_params(job)
+        scenes = load_scenes(job.storyboard_data)
+        if not scenes:
+            scenes = await self.plan_scenes(job, params)
+            scenes_data = dump_scenes(scenes)
+            job = await self.write(
+                lambda r, j: r.update(
+                    j, storyboard_data=scenes_data, progress=band(STORYBOARD_BAND, 1, 3),
+                    change=JobChange(event="storyboard_planned", message=f"{len(scenes)} scenes planned"),
+                )
+            )
+        fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+        total = len(scenes)
+
+        def progress(current: list[Scene]) -> int:
+            ready = sum(1 for s in current if s.image_asset_id)
+            return band((band(STORYBOARD_BAND, 1, 3), STORYBOARD_BAND[1] - 1), ready, total)
+
+        async def make_still(scene: Scene) -> None:
+            async with self.scene_limit:
+                asset_id = await self.still_for(job, params, scene, fmt)
+                await self.update_scene(
+                    scene.with_(image_asset_id=asset_id, status="ready"),
+                    progress=progress,
+                    change=JobChange(event="scene_still_ready", scene_index=scene.index, message=f"scene {scene.index} still ready"),
+                )
+
+        await gather_all([make_still(s) for s in scenes if not s.image_asset_id])
+        job = await self.read()
+        estimate = await self.estimate_render(job)
+        await self.write(
+            lambda r, j: r.transition(
+                j, JobStatus.STORYBOARD_COMPLETE, stage="storyboard", progress=STORYBOARD_BAND[1],
+                estimated_cost=estimate,
+                actual_cost=0.0,
+                change=JobChange(event="storyboard_complete", message=f"storyboard ready; render estimate ${estimate:.2f}"),
+            )
+        )
+        await self.record_cost()
+        VIDEO_GEN_DURATION.labels(stage="storyboard").observe(time.monotonic() - started)
+        JOBS_FINISHED.labels(status=JobStatus.STORYBOARD_COMPLETE.value).inc()
+
+    async def plan_scenes(self, job: Job, params: JobParams) -> list[Scene]:
+        count = params.scene_count or 1
+        default_duration = params.target_duration / count
+        explicit: list[SceneParams] = params.scenes
+        if not explicit:
+            request = PlanRequest(
+                brief=job.prompt, scene_count=count, target_duration=params.target_duration,
+                style=params.style, aspect_ratio=params.aspect_ratio,
+            )
+
+            async def run(existing_id: str | None, on_created: OnCreated) -> PlanResult:
+                return await self.rt.provider.plan(request, existing_id=existing_id, on_created=on_created)
+
+            plan: list[PlanResult] = []
+
+            async def keep(_: AsyncSession, result: PlanResult, __: Prediction) -> None:
+                plan.append(result)
+
+            outcome = await self.predict(PredictionKind.PLAN, request, run, keep)
+            if not plan:  # an earlier run paid for this plan but died before saving it
+                plan.append(await run(outcome.prediction.external_id, _noop_created))
+            explicit = [
+                SceneParams(s.description, s.image_prompt, s.motion_prompt, s.duration)
+                for s in plan[0].scenes
+            ]
+        style = f", {params.style}" if params.style else ""
+        uploads = list(params.asset_ids)
+        scenes = []
+        for index, s in enumerate(explicit[:count]):
+            scenes.append(
+                Scene(
+                    index=index,
+                    description=s.description,
+                    image_prompt=(s.image_prompt or s.description) + style,
+                    motion_prompt=s.motion_prompt or "slow cinematic push-in",
+                    duration=s.duration or default_duration,
+                    source_asset_id=s.asset_id or (uploads[index] if index < len(uploads) else None),
+                )
+            )
+        return scenes
+
+    async def still_for(self, job: Job, params: JobParams, scene: Scene, fmt: ClipFormat) -> str:
+        """The scene's still: the client's uploaded image, a frame of its uploaded clip, or a
+        generated image."""
+        if scene.source_asset_id:
+            asset, _ = await self.blob(scene.source_asset_id)
+            if asset.content_type.startswith("image/"):
+                return asset.id
+            with self.rt.blobs.temp_path(".jpg") as poster:
+                await make_thumbnail(self.rt.blobs.path(asset.storage_key), poster, at_seconds=0.0)
+                async with self.rt.session() as session:
+                    still = await AssetStore(session, self.rt.blobs).store_file(
+                        poster, client_id=job.client_id, job_id=job.id,
+                        kind=AssetKind.IMAGE, content_type="image/jpeg",
+                    )
+                return still.id
+        request = StillRequest(
+            prompt=scene.image_prompt, width=fmt.width, height=fmt.height,
+            aspect_ratio=params.aspect_ratio, seed=scene_seed(job.id, scene.index),
+            title=scene.description[:120],
+        )
+        asset = await self.predict_media(
+            PredictionKind.IMAGE, request, client_id=job.client_id, scene_index=scene.index
+        )
+        return asset.id
+
+    async def clip_request(self, job: Job, scene: Scene) -> ClipRequest | None:
+        """What the provider would be asked for this scene's clip; None for an uploaded clip."""
+        if scene.image_asset_id is None:
+            raise ValueError(f"scene {scene.index} has no still")
+        if scene.source_asset_id and scene.source_asset_id != scene.image_asset_id:
+            return None  # the client's own clip is used as it is
+        params = job_params(job)
+        fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+        still, data = await self.blob(scene.image_asset_id)
+        return ClipRequest(
+            image=data, image_content_type=still.content_type, prompt=scene.motion_prompt,
+            duration=scene.duration, width=fmt.width, height=fmt.height,
+            aspect_ratio=params.aspect_ratio, seed=scene_seed(job.id, scene.index),
+        )
+
+    async def estimate_render(self, job: Job) -> float:
+        """What rendering will cost now: only clips not already paid for count."""
+        provider = self.rt.provider
+        model = provider.model_for(PredictionKind.VIDEO)
+        total = 0.0
+        async with self.rt.session() as session:
+            repo = JobRepository(session)
+            for scene in load_scenes(job.storyboard_data):
+                request = await self.clip_request(job, scene)
+                if request is None:
+                    continue
+                digest = input_hash(PredictionKind.VIDEO, model, request)
+                if await repo.reusable_prediction(job.id, digest) is None:
+                    total += provider.estimate_cost(PredictionKind.VIDEO, duration=scene.duration)
+        return round(total, 6)
+
+    async def record_cost(self) -> None:
+        async with self.rt.session() as session:
+            cost = await JobRepository(session).total_cost(self.job_id)
+        await self.write(lambda r, j: r.update(j, actual_cost=cost))
+
+    # -- render ------------------------------------------------------------------------
+
+    async def render(self) -> None:
+        started = time.monotonic()
+        job = await self.read()
+        if job.status != JobStatus.RENDERING.value:
+            self.log.info("render.skipped", status=job.status)
+            return
+        if not job.approved:
+            raise RuntimeError("render of an unapproved job")  # the service never queues one
+        params = job_params(job)
+        fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+        scenes = load_scenes(job.storyboard_data)
+        normalised: dict[int, Path] = {}
+        total = len(scenes)
+
+        def progress(current: list[Scene]) -> int:
+            return band(RENDER_BAND, len(normalised), total)
+
+        async def render_scene(scene: Scene) -> None:
+            async with self.scene_limit:
+                request = await self.clip_request(job, scene)
+                if request is None:
+                    assert scene.source_asset_id is not None
+                    clip, _ = await self.blob(scene.source_asset_id)
+                else:
+                    clip = await self.predict_media(
+                        PredictionKind.VIDEO, request, client_id=job.client_id, scene_index=scene.index
+                    )
+                normalised[scene.index] = await self.normalised(clip, fmt, scene.duration)
+                await self.update_scene(
+                    scene.with_(clip_asset_id=clip.id),
+                    progress=progress,
+                    change=JobChange(event="scene_rendered", scene_index=scene.index, message=f"scene {scene.index} rendered"),
+                )
+
+        await gather_all([render_scene(s) for s in scenes])
+        await self.record_cost()
+        await self.write(
+            lambda r, j: r.transition(
+                j, JobStatus.STITCHING, stage="stitch", progress=RENDER_BAND[1],
+                change=JobChange(event="stitching", message=f"stitching {total} clips"),
+            )
+        )
+        video, thumbnail = await self.stitch(job, [normalised[s.index] for s in scenes])
+        async with self.rt.session() as session:
+            cost = await JobRepository(session).total_cost(self.job_id)
+        await self.write(
+            lambda r, j: r.transition(
+                j, JobStatus.COMPLETED, stage="done", progress=100,
+                video_asset_id=video.id, thumbnail_asset_id=thumbnail.id,
+                video_url=f"/api/v2/assets/{video.id}", actual_cost=cost, error_message=None,
+                change=JobChange(event="completed", message=f"video ready ({video.duration_seconds or 0:.1f} s)"),
+            )
+        )
+        VIDEO_GEN_DURATION.labels(stage="render").observe(time.monotonic() - started)
+        JOBS_FINISHED.labels(status=JobStatus.COMPLETED.value).inc()
+
+    async def normalised(self, clip: Asset, fmt: ClipFormat, duration: float) -> Path:
+        """The clip in THE clip format, made once per clip and format and kept beside it, so
+        a re-render re-uses it and the stitch is a stream copy."""
+        key = f"jobs/{self.job_id}/normalised/{clip.id}-{fmt.width}x{fmt.height}-{duration:g}.mp4"
+        path = self.rt.blobs.path(key)
+        if not await self.rt.blobs.exists(key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await normalise_clip(self.rt.blobs.path(clip.storage_key), path, fmt=fmt, duration=duration)
+        return path
+
+    async def stitch(self, job: Job, clips: list[Path]) -> tuple[Asset, Asset]:
+        timeout = self.rt.settings.ffmpeg_timeout.total_seconds()
+        with self.rt.blobs.temp_path(".mp4") as video_tmp, self.rt.blobs.temp_path(".jpg") as thumb_tmp:
+            await stitch_clips(clips, video_tmp, timeout=timeout)
+            await make_thumbnail(video_tmp, thumb_tmp, at_seconds=min(0.5, clips and 0.5 or 0.0))
+            async with self.rt.session() as session:
+                store = AssetStore(session, self.rt.blobs)
+                video = await store.store_file(
+                    video_tmp, client_id=job.client_id, job_id=job.id,
+                    kind=AssetKind.VIDEO, content_type="video/mp4",
+                )
+                thumbnail = await store.store_file(
+                    thumb_tmp, client_id=job.client_id, job_id=job.id,
+                    kind=AssetKind.THUMBNAIL, content_type="image/jpeg",
+                )
+        return video, thumbnail
+
+    # -- failure -----------------------------------------------------------------------
+
+    async def fail(self, stage: str, exc: BaseException) -> None:
+        reason = type(exc).__name__
+        message = str(exc) or reason
+        self.log.error("job.failed", stage=stage, reason=reason, error=message)
+        JOB_FAILURES.labels(stage=stage, reason=reason).inc()
+        JOBS_FINISHED.labels(status=JobStatus.FAILED.value).inc()
+        async with self.rt.session() as session:
+            cost = await JobRepository(session).total_cost(self.job_id)
+        try:
+            await self.write(
+                lambda r, j: r.transition(
+                    j, JobStatus.FAILED, error_message=f"{stage} failed: {message}"[:2000], actual_cost=cost,
+                    change=JobChange(event="failed", message=f"{stage} failed: {message}"[:500]),
+                )
+            )
+        except JobCanceled:
+            pass
+
+    async def settle_canceled(self) -> None:
+        """Record what a canceled job already paid."""
+        async with self.rt.session() as session:
+            repo = self.rt.jobs(session)
+            cost = await repo.total_cost(self.job_id)
+            job = await repo.get(self.job_id, client_id=None)
+            if job.status == JobStatus.CANCELED.value and float(job.actual_cost or 0) != cost:
+                await repo.update(job, actual_cost=cost)
+
+
+def job_params(job: Job) -> JobParams:
+    data: dict[str, Any] = dict(job.params)
+    data["scenes"] = [SceneParams(**s) for s in data.get("scenes", [])]
+    return JobParams(brief=job.prompt, campaign_id=job.campaign_id, **data)
+
+
+async def _noop_created(_: str) -> None:
+    return None
+
+
+async def gather_all(coroutines: list[Awaitable[None]]) -> None:
+    """Run all; on the first failure cancel the rest and raise it (no orphan work)."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def export_video(runtime: Runtime, export_id: str) -> None:
+    """Transcode a completed job's video to one export target."""
+    from reelforge.media.transcode import export_video as transcode
+
+    started = time.monotonic()
+    async with runtime.session() as session:
+        repo = JobRepository(session)
+        export = await repo.get_export(export_id)
+        if export.status not in (ExportStatus.QUEUED.value, ExportStatus.PROCESSING.value):
+            return
+        job = await repo.get(export.job_id, client_id=None)
+        source = await AssetRepository(session).get(export.source_asset_id or "", client_id=None)
+        export.status = ExportStatus.PROCESSING.value
+        await session.commit()
+    fmt: dict[str, str] = dict(export.format)
+    container = fmt["container"]
+    content_type = {"mp4": "video/mp4", "webm": "video/webm", "gif": "image/gif"}[container]
+
+    async def set_export(**values: Any) -> None:
+        async with runtime.session() as session:
+            repo = runtime.jobs(session)
+            row = await repo.get_export(export_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            await session.commit()
+            fresh = await repo.get(job.id, client_id=None)
+            await repo.notifier.job_changed(
+                fresh, JobChange(event=f"export_{row.status}", message=f"export {row.format_key}: {row.status} {row.progress}%")
+            )
+
+    last = [0]
+
+    async def on_progress(fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent >= last[0] + 20:
+            last[0] = percent
+            await set_export(progress=percent)
+
+    try:
+        with runtime.blobs.temp_path(f".{container}") as tmp:
+            await transcode(
+                runtime.blobs.path(source.storage_key), tmp,
+                aspect=fmt["aspect_ratio"], resolution=fmt["resolution"],
+                container=container,  # type: ignore[arg-type]
+                fit=fmt["fit"],  # type: ignore[arg-type]
+                progress=on_progress,
+            )
+            async with runtime.session() as session:
+                asset = await AssetStore(session, runtime.blobs).store_file(
+                    tmp, client_id=job.client_id, job_id=job.id, kind=AssetKind.EXPORT, content_type=content_type
+                )
+        await set_export(status=ExportStatus.COMPLETED.value, progress=100, asset_id=asset.id, error=None)
+        VIDEO_GEN_DURATION.labels(stage="export").observe(time.monotonic() - started)
+    except Exception as exc:
+        log.error("export.failed", job_id=job.id, export_id=export_id, error=str(exc))
+        JOB_FAILURES.labels(stage="export", reason=type(exc).__name__).inc()
+        await set_export(status=ExportStatus.FAILED.value, error=str(exc)[:2000])
+
+
+__all__ = ["Export", "JobCanceled", "Pipeline", "export_video"]

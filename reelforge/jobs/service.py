@@ -1,0 +1,314 @@
+"""The job rules: who may do what, in which state, for how much. Resolvers call this;
+it calls the repositories and queues tasks only after the commit that made them valid."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import structlog
+from arq.jobs import Job as ArqJob
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.auth import Principal
+from reelforge.errors import BadUserInput, BudgetExceeded, Conflict, Forbidden
+from reelforge.jobs.params import ExportTarget, JobParams
+from reelforge.jobs.repository import JobChange, JobPage
+from reelforge.jobs.storyboard import dump_scenes, load_scenes
+from reelforge.models import AssetKind, Export, Job, JobStatus, utcnow
+from reelforge.observability.metrics import JOBS_CREATED, STORYBOARDS_APPROVED
+from reelforge.providers.base import PredictionKind
+from reelforge.runtime import QUEUE_NAME, Runtime
+from reelforge.storage.repository import AssetRepository
+
+log = structlog.get_logger(__name__)
+
+STORYBOARD_TASK = "generate_storyboard"
+RENDER_TASK = "render_video"
+EXPORT_TASK = "export_video"
+
+
+def task_key(stage: str, entity_id: str) -> str:
+    return f"{stage}:{entity_id}"
+
+
+def start_of_day() -> datetime:
+    return datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+
+
+class JobService:
+    def __init__(self, runtime: Runtime, session: AsyncSession, principal: Principal) -> None:
+        self.rt = runtime
+        self.principal = principal
+        self.repo = runtime.jobs(session)
+        self.assets = AssetRepository(session)
+
+    # -- reads -------------------------------------------------------------------------
+
+    async def get(self, job_id: str) -> Job:
+        """Through the cache; scoped to the caller's client either way."""
+        cached = await self.rt.cache.get(job_id)
+        if cached is not None and cached.client_id == self.principal.client_id:
+            return cached
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        await self.rt.cache.set(job)
+        return job
+
+    async def list(
+        self,
+        *,
+        first: int,
+        after: str | None,
+        status: JobStatus | None,
+        campaign_id: str | None,
+    ) -> JobPage:
+        return await self.repo.list(
+            self.principal.client_id,
+            first=first,
+            after=after,
+            status=status,
+            campaign_id=campaign_id,
+        )
+
+    async def spend_today(self) -> float:
+        return await self.repo.spend_since(self.principal.client_id, start_of_day())
+
+    # -- estimates and budget ----------------------------------------------------------
+
+    def estimate_storyboard(self, params: JobParams) -> float:
+        provider = self.rt.provider
+        uploaded = len(params.referenced_asset_ids)
+        plan = 0.0 if params.scenes else provider.estimate_cost(PredictionKind.PLAN)
+        count = params.scene_count or 0
+        return plan + max(0, count - uploaded) * provider.estimate_cost(PredictionKind.IMAGE)
+
+    def estimate_render(self, params: JobParams) -> float:
+        count = params.scene_count or 1
+        per_scene = params.target_duration / count
+        return count * self.rt.provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
+
+    async def check_budget(self, amount: float) -> None:
+        budget = self.rt.settings.daily_budget_dollars
+        if budget is None or amount <= 0:
+            return
+        since = start_of_day()
+        spent = await self.repo.spend_since(self.principal.client_id, since)
+        committed = await self.repo.committed_since(self.principal.client_id, since)
+        left = max(0.0, budget - spent - committed)
+        if amount > left:
+            raise BudgetExceeded(
+                f"this needs about ${amount:.2f} but only ${left:.2f} of today's "
+                f"${budget:.2f} budget is left",
+                estimate=round(amount, 4),
+                remaining=round(left, 4),
+            )
+
+    # -- mutations ---------------------------------------------------------------------
+
+    async def create(self, params: JobParams) -> Job:
+        params = params.validated()
+        assets = await self.assets.get_many(params.referenced_asset_ids, client_id=self.principal.client_id)
+        for asset_id in params.referenced_asset_ids:
+            asset = assets.get(asset_id)
+            if asset is None:
+                raise BadUserInput(f"asset {asset_id} not found", field="assetIds")
+            if asset.kind != AssetKind.UPLOAD.value:
+                raise BadUserInput(f"asset {asset_id} is not an upload", field="assetIds")
+        await self.check_budget(self.estimate_storyboard(params))
+        job = Job(
+            client_id=self.principal.client_id,
+            user_id=self.principal.user_id,
+            campaign_id=params.campaign_id,
+            prompt=params.brief,
+            params=params.to_json(),
+            status=JobStatus.PENDING.value,
+            estimated_cost=self.estimate_storyboard(params) + self.estimate_render(params),
+        )
+        job = await self.repo.create(job, actor=self.principal.user_id)
+        JOBS_CREATED.inc()
+        await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+        log.info("job.created", job_id=job.id, campaign_id=job.campaign_id)
+        return job
+
+    async def approve(self, job_id: str) -> Job:
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if job.approved and job.status == JobStatus.STORYBOARD_COMPLETE.value:
+            return job  # approving twice answers the current job
+        if job.status != JobStatus.STORYBOARD_COMPLETE.value:
+            raise Conflict(
+                f"only a job whose storyboard is complete can be approved (this one is {job.status})",
+                status=job.status,
+            )
+        job = await self.repo.update(
+            job,
+            change=JobChange(event="approved", message=f"approved by {self.principal.user_id}"),
+            actor=self.principal.user_id,
+            approved=True,
+            approved_at=utcnow(),
+            approved_by=self.principal.user_id,
+        )
+        STORYBOARDS_APPROVED.inc()
+        return job
+
+    async def render(self, job_id: str) -> Job:
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if job.status != JobStatus.STORYBOARD_COMPLETE.value:
+            raise Conflict(
+                f"only a job whose storyboard is complete can be rendered (this one is {job.status})",
+                status=job.status,
+            )
+        if not job.approved:
+            raise Forbidden("approve the storyboard first (approveStoryboard), then render")
+        await self.check_budget(float(job.estimated_cost or 0.0))
+        job = await self.repo.transition(
+            job,
+            JobStatus.RENDERING,
+            change=JobChange(event="render_started", message="render queued"),
+            actor=self.principal.user_id,
+            stage="render",
+            error_message=None,
+        )
+        await self.rt.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
+        return job
+
+    async def refine_scene(
+        self,
+        job_id: str,
+        scene_index: int,
+        *,
+        image_prompt: str | None,
+        motion_prompt: str | None,
+        asset_id: str | None,
+    ) -> Job:
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if job.status not in (JobStatus.STORYBOARD_COMPLETE.value, JobStatus.COMPLETED.value):
+            raise Conflict(
+                f"scenes can be refined once the storyboard is complete (this job is {job.status})",
+                status=job.status,
+            )
+        scenes = load_scenes(job.storyboard_data)
+        if not 0 <= scene_index < len(scenes):
+            raise BadUserInput(
+                f"sceneIndex must be between 0 and {len(scenes) - 1}", field="sceneIndex"
+            )
+        if image_prompt is None and asset_id is None and motion_prompt is None:
+            raise BadUserInput("give a new imagePrompt, motionPrompt or assetId", field="input")
+        for name, value, limit in (("imagePrompt", image_prompt, 1000), ("motionPrompt", motion_prompt, 500)):
+            if value is not None and not 1 <= len(value.strip()) <= limit:
+                raise BadUserInput(f"{name} must be 1–{limit} characters", field=name)
+        if asset_id is not None:
+            asset = await self.assets.get_many([asset_id], client_id=self.principal.client_id)
+            if asset_id not in asset or asset[asset_id].kind != AssetKind.UPLOAD.value:
+                raise BadUserInput(f"asset {asset_id} not found", field="assetId")
+        scene = scenes[scene_index]
+        new_still = image_prompt is not None or asset_id is not None
+        scene = scene.with_(
+            image_prompt=image_prompt.strip() if image_prompt else scene.image_prompt,
+            motion_prompt=motion_prompt.strip() if motion_prompt else scene.motion_prompt,
+            source_asset_id=asset_id if asset_id is not None else (
+                None if image_prompt is not None else scene.source_asset_id
+            ),
+            image_asset_id=None if new_still else scene.image_asset_id,
+            clip_asset_id=None,
+            status="pending",
+        )
+        scenes[scene_index] = scene
+        job = await self.repo.transition(
+            job,
+            JobStatus.GENERATING_STORYBOARD,
+            change=JobChange(event="scene_refined", message=f"scene {scene_index} refined", scene_index=scene_index),
+            actor=self.principal.user_id,
+            storyboard_data=dump_scenes(scenes),
+            storyboard_version=job.storyboard_version + 1,
+            approved=False,
+            approved_at=None,
+            approved_by=None,
+            stage="storyboard",
+        )
+        await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+        return job
+
+    async def cancel(self, job_id: str) -> Job:
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if JobStatus(job.status).is_terminal:
+            if job.status == JobStatus.CANCELED.value:
+                return job
+            raise Conflict(f"a {job.status} job cannot be canceled", status=job.status)
+        job = await self.repo.transition(
+            job,
+            JobStatus.CANCELED,
+            change=JobChange(event="canceled", message=f"canceled by {self.principal.user_id}"),
+            actor=self.principal.user_id,
+            cancel_requested=True,
+        )
+        # Stop paying at once: the worker notices the status at its next step.
+        for prediction in await self.repo.running_predictions(job.id):
+            try:
+                await self.rt.provider.cancel(prediction.external_id or "")
+            except Exception as exc:  # a cancel that fails must not fail the mutation
+                log.warning("job.cancel.prediction_failed", error=str(exc))
+        for stage in ("storyboard", "render"):
+            await abort_task(self.rt, task_key(stage, job.id))
+        return job
+
+    async def retry(self, job_id: str) -> Job:
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if job.status != JobStatus.FAILED.value:
+            raise Conflict(f"only a failed job can be retried (this one is {job.status})", status=job.status)
+        change = JobChange(event="retried", message="retry requested")
+        if job.approved and job.storyboard_data:
+            job = await self.repo.transition(
+                job, JobStatus.RENDERING, change=change, actor=self.principal.user_id,
+                stage="render", error_message=None,
+            )
+            await self.rt.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
+        else:
+            job = await self.repo.transition(
+                job, JobStatus.PENDING, change=change, actor=self.principal.user_id,
+                stage=None, error_message=None,
+            )
+            await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+        return job
+
+    async def export(self, job_id: str, targets: list[ExportTarget]) -> list[Export]:
+        if not 1 <= len(targets) <= 10:
+            raise BadUserInput("give 1–10 export targets", field="targets")
+        targets = [t.validated() for t in targets]
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if job.status != JobStatus.COMPLETED.value or not job.video_asset_id:
+            raise Conflict(f"only a completed job can be exported (this one is {job.status})", status=job.status)
+        result: list[Export] = []
+        created: list[Export] = []
+        for target in targets:
+            existing = await self.repo.find_export(job.id, job.video_asset_id, target.key)
+            if existing is None:
+                existing = next((e for e in created if e.format_key == target.key), None)
+            if existing is None:
+                existing = Export(
+                    job_id=job.id,
+                    format=target.__dict__,
+                    format_key=target.key,
+                    source_asset_id=job.video_asset_id,
+                )
+                created.append(existing)
+            result.append(existing)
+        if created:
+            await self.repo.save_exports(created)
+            await self.repo.update(
+                job,
+                change=JobChange(event="export_requested", message=", ".join(e.format_key for e in created)),
+                actor=self.principal.user_id,
+            )
+            for export in created:
+                await self.rt.enqueue(EXPORT_TASK, export.id, key=task_key("export", export.id))
+        return result
+
+
+async def abort_task(runtime: Runtime, key: str) -> None:
+    """Take a queued task off the queue; a running one is aborted at its next await."""
+    try:
+        await ArqJob(key, runtime.queue, _queue_name=QUEUE_NAME).abort(timeout=0)
+    except TimeoutError:
+        pass
+    except Exception as exc:
+        log.warning("queue.abort.failed", key=key, error=str(exc))
+

@@ -1,0 +1,102 @@
+"""Storing media as assets: one function for generated outputs and uploads alike. The blob
+goes to a generated key first, the row is committed after, so a row never points at
+nothing; a failure removes the blob."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.media.ffmpeg import probe
+from reelforge.models import Asset, AssetKind, new_id
+from reelforge.storage.blobs import BlobStore
+from reelforge.storage.repository import AssetRepository
+
+EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+}
+
+
+def storage_key(*, client_id: str, job_id: str | None, kind: AssetKind, asset_id: str, ext: str) -> str:
+    if kind is AssetKind.UPLOAD or job_id is None:
+        return f"uploads/{client_id}/{asset_id}.{ext}"
+    return f"jobs/{job_id}/{kind.value}/{asset_id}.{ext}"
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class AssetStore:
+    def __init__(self, session: AsyncSession, blobs: BlobStore) -> None:
+        self.repo = AssetRepository(session)
+        self.blobs = blobs
+
+    async def store_file(
+        self,
+        path: Path,
+        *,
+        client_id: str,
+        job_id: str | None,
+        kind: AssetKind,
+        content_type: str,
+        original_filename: str | None = None,
+        sha256: str | None = None,
+        asset_id: str | None = None,
+    ) -> Asset:
+        """Move `path` (a temp file on the blob store) into place and record it."""
+        info = await probe(path)
+        if sha256 is None:
+            sha256, size = await asyncio.to_thread(_sha256, path)
+        else:
+            size = path.stat().st_size
+        asset_id = asset_id or new_id()
+        key = storage_key(
+            client_id=client_id, job_id=job_id, kind=kind, asset_id=asset_id,
+            ext=EXTENSIONS.get(content_type, "bin"),
+        )
+        await self.blobs.put_file(key, path)
+        asset = Asset(
+            id=asset_id,
+            client_id=client_id,
+            job_id=job_id,
+            kind=kind.value,
+            content_type=content_type,
+            size_bytes=size,
+            sha256=sha256,
+            storage_key=key,
+            original_filename=original_filename,
+            width=info.width,
+            height=info.height,
+            duration_seconds=info.duration_seconds if content_type.startswith("video/") else None,
+        )
+        try:
+            return await self.repo.add(asset)
+        except BaseException:
+            await self.blobs.delete(key)
+            raise
+
+    async def store_bytes(
+        self, data: bytes, *, client_id: str, job_id: str | None, kind: AssetKind, content_type: str
+    ) -> Asset:
+        ext = EXTENSIONS.get(content_type, "bin")
+        with self.blobs.temp_path(f".{ext}") as tmp:
+            await asyncio.to_thread(tmp.write_bytes, data)
+            return await self.store_file(
+                tmp, client_id=client_id, job_id=job_id, kind=kind, content_type=content_type
+            )
