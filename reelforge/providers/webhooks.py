@@ -1,0 +1,234 @@
+"""Replicate webhooks: signature verification (Standard Webhooks, as Replicate documents it),
+the `POST /webhooks/replicate` endpoint, and the process-local hub that wakes a poller as
+soon as its prediction's webhook arrives. Polling stays the fallback: a lost webhook only
+costs one poll interval."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reelforge.observability.metrics import REPLICATE_API_ERRORS
+from reelforge.providers.base import ProviderError
+
+log = structlog.get_logger(__name__)
+
+MAX_WEBHOOK_BYTES = 1024 * 1024
+SECRET_PREFIX = "whsec_"
+
+
+class InvalidWebhook(Exception):
+    """The request is not a genuine, fresh Replicate webhook."""
+
+
+def _secret_key(secret: str) -> bytes:
+    try:
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidWebhook("the webhook secret is not a whsec_<base64> key") from exc
+
+
+def sign_webhook(secret: str, webhook_id: str, timestamp: int | str, body: bytes) -> str:
+    """The `v1,<base64>` signature Replicate sends for this content (used by tests and fakes)."""
+    content = f"{webhook_id}.{timestamp}.".encode() + body
+    digest = hmac.new(_secret_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify_webhook(
+    headers: Mapping[str, str],
+    body: bytes,
+    secret: str,
+    *,
+    now: float | None = None,
+    tolerance: float = 300,
+) -> dict[str, Any]:
+    """The webhook's JSON payload, once its signature and timestamp are verified.
+
+    Raises InvalidWebhook on a missing header, a timestamp further than `tolerance` seconds
+    from `now` (replays), no matching signature, or a body that is not a JSON object."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    webhook_id = lowered.get("webhook-id", "")
+    timestamp = lowered.get("webhook-timestamp", "")
+    signatures = lowered.get("webhook-signature", "")
+    if not (webhook_id and timestamp and signatures):
+        raise InvalidWebhook("missing webhook-id, webhook-timestamp or webhook-signature")
+    try:
+        sent_at = int(timestamp)
+    except ValueError as exc:
+        raise InvalidWebhook("webhook-timestamp is not a number") from exc
+    current = time.time() if now is None else now
+    if abs(current - sent_at) > tolerance:
+        raise InvalidWebhook("webhook-timestamp is outside the accepted window")
+    expected = sign_webhook(secret, webhook_id, timestamp, body).split(",", 1)[1]
+    for entry in signatures.split():
+        version, _, signature = entry.partition(",")
+        if version == "v1" and hmac.compare_digest(signature.encode(), expected.encode()):
+            break
+    else:
+        raise InvalidWebhook("no valid signature")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidWebhook("the body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise InvalidWebhook("the body is not a JSON object")
+    return payload
+
+
+class PredictionWakeups:
+    """Process-local hub: `notify(id)` wakes whoever awaits `wait(id, timeout)`.
+
+    A notification that arrives while nobody waits (between two polls) is kept, so the next
+    `wait` returns at once instead of sleeping a whole poll interval. At most `max_pending`
+    ids are remembered, oldest dropped first."""
+
+    def __init__(self, *, max_pending: int = 10_000) -> None:
+        self._events: OrderedDict[str, asyncio.Event] = OrderedDict()
+        self._max_pending = max_pending
+
+    def _event(self, prediction_id: str) -> asyncio.Event:
+        event = self._events.get(prediction_id)
+        if event is None:
+            event = self._events[prediction_id] = asyncio.Event()
+            while len(self._events) > self._max_pending:
+                self._events.popitem(last=False)
+        self._events.move_to_end(prediction_id)
+        return event
+
+    def notify(self, prediction_id: str) -> None:
+        self._event(prediction_id).set()
+
+    async def wait(self, prediction_id: str, timeout: float) -> bool:
+        """True when woken by a notification, False when `timeout` seconds passed."""
+        event = self._event(prediction_id)
+        try:
+            await asyncio.wait_for(event.wait(), timeout=max(timeout, 0.0))
+        except TimeoutError:
+            return False
+        event.clear()
+        return True
+
+    def forget(self, prediction_id: str) -> None:
+        """Drop what is kept for a finished prediction."""
+        self._events.pop(prediction_id, None)
+
+
+class WebhookDeduplicator:
+    """Remembers the last `max_size` webhook ids handled, so a redelivery is ignored."""
+
+    def __init__(self, max_size: int = 10_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._max_size = max_size
+
+    def __contains__(self, webhook_id: object) -> bool:
+        return webhook_id in self._seen
+
+    def add(self, webhook_id: str) -> None:
+        self._seen[webhook_id] = None
+        self._seen.move_to_end(webhook_id)
+        while len(self._seen) > self._max_size:
+            self._seen.popitem(last=False)
+
+    def seen(self, webhook_id: str) -> bool:
+        """Whether `webhook_id` was handled before; records it either way."""
+        known = webhook_id in self._seen
+        self.add(webhook_id)
+        return known
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def make_webhook_endpoint(
+    get_secret: Callable[[], Awaitable[str]],
+    on_prediction: Callable[[dict[str, Any]], Awaitable[None]],
+    *,
+    deduplicator: WebhookDeduplicator | None = None,
+    max_bytes: int = MAX_WEBHOOK_BYTES,
+    tolerance: float = 300,
+) -> Endpoint:
+    """A Starlette endpoint for `POST /webhooks/replicate`.
+
+    401 on a bad signature or stale timestamp, 413 over `max_bytes`, 200 for a duplicate
+    (ignored) and after `on_prediction(payload)` returned. If `on_prediction` raises, the
+    answer is 500 and the id is not remembered, so Replicate's redelivery gets another try."""
+    dedup = deduplicator if deduplicator is not None else WebhookDeduplicator()
+
+    async def endpoint(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            return _error(413, "PAYLOAD_TOO_LARGE", f"webhook bodies are limited to {max_bytes}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                return _error(
+                    413, "PAYLOAD_TOO_LARGE", f"webhook bodies are limited to {max_bytes}"
+                )
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        try:
+            payload = verify_webhook(request.headers, body, await get_secret(), tolerance=tolerance)
+        except InvalidWebhook as exc:
+            log.warning("replicate.webhook.rejected", reason=str(exc))
+            return _error(401, "UNAUTHENTICATED", "invalid webhook signature")
+        webhook_id = request.headers["webhook-id"]
+        prediction_id = payload.get("id")
+        if webhook_id in dedup:
+            log.info("replicate.webhook.duplicate", webhook_id=webhook_id, prediction=prediction_id)
+            return JSONResponse({"ok": True, "duplicate": True})
+        await on_prediction(payload)
+        dedup.add(webhook_id)
+        log.info(
+            "replicate.webhook.received",
+            webhook_id=webhook_id,
+            prediction=prediction_id,
+            status=payload.get("status"),
+        )
+        return JSONResponse({"ok": True})
+
+    return endpoint
+
+
+async def fetch_default_webhook_secret(http: httpx.AsyncClient, base_url: str, token: str) -> str:
+    """The account's signing secret (`whsec_...`), from `GET /v1/webhooks/default/secret`."""
+    url = base_url.rstrip("/") + "/v1/webhooks/default/secret"
+    try:
+        response = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+    except httpx.TransportError as exc:
+        REPLICATE_API_ERRORS.labels(status="network").inc()
+        raise ProviderError(
+            f"could not fetch the webhook secret: {type(exc).__name__}", retryable=True
+        ) from None
+    if response.status_code != 200:
+        REPLICATE_API_ERRORS.labels(status=str(response.status_code)).inc()
+        raise ProviderError(
+            f"could not fetch the webhook secret: HTTP {response.status_code}",
+            retryable=response.status_code == 429 or response.status_code >= 500,
+        )
+    try:
+        key = response.json()["key"]
+    except (ValueError, KeyError, TypeError):
+        key = None
+    if not isinstance(key, str) or not key.startswith(SECRET_PREFIX):
+        raise ProviderError("the webhook secret response has no whsec_ key", retryable=False)
+    return key
