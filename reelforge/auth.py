@@ -58,3 +58,11 @@ def bearer_token(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def principal_from_header(settings: Settings, authorization: str | None) -> Principal:
+    """The caller of a plain HTTP request; UNAUTHENTICATED without a valid bearer token."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise Unauthenticated("missing bearer token (Authorization: Bearer <JWT>)")
+    return verify_token(settings, token)
