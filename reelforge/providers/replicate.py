@@ -117,7 +117,7 @@ class ReplicateProvider:
         }
         self._webhook_url = webhook_url
         self._wakeups = wakeups
-        self._sleep: Sleep = sleep or asyncio.sleep
+        self._sleep: Sleep = sleep or asyncio.sleep  # retry backoff only (tests record it)
         self._max_attempts = max(1, max_attempts)
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -427,7 +427,7 @@ class ReplicateProvider:
             if await self._wakeups.wait(pid, seconds):
                 log.debug("replicate.prediction.woken", prediction=pid)
         else:
-            await self._sleep(seconds)
+            await asyncio.sleep(seconds)
 
     async def _get(self, pid: str) -> dict[str, Any]:
         try:

@@ -1,0 +1,154 @@
+"""The model catalog: typed templates, prices, and the override file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reelforge.providers.base import PredictionKind
+from reelforge.providers.catalog import (
+    DEFAULT_CATALOG,
+    CatalogError,
+    ModelSpec,
+    load_catalog,
+)
+
+
+def test_the_defaults_are_official_replicate_models() -> None:
+    assert DEFAULT_CATALOG.plan.ref == "meta/meta-llama-3-70b-instruct"
+    assert DEFAULT_CATALOG.image.ref == "black-forest-labs/flux-schnell"
+    assert DEFAULT_CATALOG.video.ref == "kwaivgi/kling-v2.1"
+    assert DEFAULT_CATALOG.video.version is None
+
+
+def test_a_versioned_ref_is_split_into_model_and_version() -> None:
+    spec = DEFAULT_CATALOG.image.model_copy(update={"ref": "acme/flux:" + "0f" * 32})
+    assert spec.model == "acme/flux"
+    assert spec.version == "0f" * 32
+
+
+def test_an_exact_placeholder_keeps_its_type() -> None:
+    spec = DEFAULT_CATALOG.video
+    rendered = spec.render_input(
+        {"image": "data:image/png;base64,AA", "prompt": "pan", "duration": 5}
+    )
+    assert rendered["duration"] == 5
+    assert rendered["start_image"] == "data:image/png;base64,AA"
+    assert rendered["mode"] == "standard"  # a literal is sent as written
+
+
+def test_text_templates_interpolate_and_none_drops_the_field() -> None:
+    spec = ModelSpec(
+        kind=PredictionKind.IMAGE,
+        ref="acme/painter",
+        input={
+            "prompt": "{prompt}, in {aspect_ratio}",
+            "seed": "{seed}",
+            "negative": "{title}",
+            "example": '{"json": "kept"} and {unknown} kept',
+            "steps": 4,
+            "loras": ["{prompt}", "fixed"],
+        },
+    )
+    rendered = spec.render_input(
+        {"prompt": "a bike", "aspect_ratio": "1:1", "seed": 3, "title": None}
+    )
+    assert rendered == {
+        "prompt": "a bike, in 1:1",
+        "seed": 3,
+        "example": '{"json": "kept"} and {unknown} kept',
+        "steps": 4,
+        "loras": ["a bike", "fixed"],
+    }
+
+
+def test_an_unknown_exact_placeholder_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown for image"):
+        ModelSpec(kind=PredictionKind.IMAGE, ref="acme/painter", input={"prompt": "{promt}"})
+
+
+@pytest.mark.parametrize(("requested", "made"), [(1, 5), (5, 5), (5.5, 10), (10, 10), (14, 10)])
+def test_video_durations_round_up_to_what_the_model_accepts(requested: float, made: int) -> None:
+    assert DEFAULT_CATALOG.video.output_duration(requested) == made
+
+
+def test_free_form_durations_round_up_to_whole_seconds() -> None:
+    spec = DEFAULT_CATALOG.video.model_copy(update={"durations": None})
+    assert spec.output_duration(3.2) == 4
+    assert spec.output_duration(0.2) == 1
+
+
+def test_costs_follow_the_published_prices() -> None:
+    assert DEFAULT_CATALOG.cost(PredictionKind.IMAGE) == pytest.approx(0.003)
+    assert DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=5) == pytest.approx(0.25)
+    assert DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=7) == pytest.approx(0.50)
+    assert DEFAULT_CATALOG.cost(
+        PredictionKind.PLAN, input_tokens=1_000_000, output_tokens=1_000_000
+    ) == pytest.approx(0.65 + 2.75)
+
+
+def test_hardware_priced_models_cost_by_predict_time() -> None:
+    spec = DEFAULT_CATALOG.image.model_copy(
+        update={"price_per_output": 0.0, "price_per_second": 0.001400, "expected_predict_time": 10}
+    )
+    assert spec.cost(predict_time=20) == pytest.approx(0.028)
+    assert spec.estimate() == pytest.approx(0.014)
+
+
+def test_estimates_are_positive_for_every_paid_kind() -> None:
+    assert DEFAULT_CATALOG.estimate(PredictionKind.PLAN) > 0
+    assert DEFAULT_CATALOG.estimate(PredictionKind.IMAGE) == pytest.approx(0.003)
+    assert DEFAULT_CATALOG.estimate(PredictionKind.VIDEO, duration=8) == pytest.approx(0.5)
+
+
+def test_no_file_means_the_defaults() -> None:
+    assert load_catalog(None) == DEFAULT_CATALOG
+
+
+def test_a_file_replaces_the_specs_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "models.json"
+    path.write_text(
+        json.dumps(
+            {
+                "video": {
+                    "ref": "wavespeedai/wan-2.1-i2v-480p",
+                    "input": {"image": "{image}", "prompt": "{prompt}", "num_frames": 81},
+                    "price_per_output_second": 0.09,
+                }
+            }
+        )
+    )
+    catalog = load_catalog(path)
+
+    assert catalog.video.ref == "wavespeedai/wan-2.1-i2v-480p"
+    assert catalog.video.kind is PredictionKind.VIDEO
+    assert catalog.image == DEFAULT_CATALOG.image
+    assert catalog.estimate(PredictionKind.VIDEO, duration=5) == pytest.approx(0.45)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not readable JSON"),
+        ("[]", "JSON object"),
+        ('{"music": {}}', "unknown keys"),
+        ('{"image": {"ref": "flux", "input": {}}}', "image.ref"),
+        ('{"image": {"ref": "a/b", "input": {}, "price_per_output": -1}}', "price_per_output"),
+        ('{"image": {"ref": "a/b", "input": {}, "prise": 1}}', "prise"),
+        ('{"image": {"ref": "a/b", "input": {"prompt": "{image}"}}}', "unknown for image"),
+        ('{"image": {"kind": "video", "ref": "a/b", "input": {}}}', "has kind"),
+    ],
+)
+def test_a_bad_file_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "models.json"
+    path.write_text(content)
+    with pytest.raises(CatalogError, match=message) as caught:
+        load_catalog(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="does not exist"):
+        load_catalog(tmp_path / "nope.json")
