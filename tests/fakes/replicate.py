@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 import re
+import secrets
 import tempfile
 import time
 import urllib.parse
@@ -678,8 +679,11 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+_ID_SALT = secrets.token_hex(8)  # ids never repeat across restarts of a standalone fake
+
+
 def _prediction_id(n: int) -> str:
-    digest = hashlib.sha256(f"fake-{n}".encode()).digest()
+    digest = hashlib.sha256(f"fake-{_ID_SALT}-{n}".encode()).digest()
     return base64.b32encode(digest).decode().lower()[:26]
 
 
