@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -23,8 +24,10 @@ async def relay_webhooks(runtime: Runtime) -> None:
     """Wake the poller of a prediction as soon as the API receives its webhook (the API and
     this worker may be different processes, so the wake-up travels over Redis)."""
     async with runtime.bus.subscribe(WEBHOOK_CHANNEL) as messages:
-        async for prediction_id in messages:
-            runtime.wakeups.notify(prediction_id)
+        async for message in messages:
+            prediction_id = json.loads(message).get("id")
+            if prediction_id:
+                runtime.wakeups.notify(prediction_id)
 
 
 def build_worker(

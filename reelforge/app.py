@@ -1,0 +1,255 @@
+"""The Starlette application: GraphQL (HTTP and websockets), asset routes, webhooks, health
+and metrics. The lifespan connects the Runtime and, inside `reelforge serve`, runs the
+in-process arq worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from reelforge.auth import Principal, bearer_token, verify_token
+from reelforge.config import Settings
+from reelforge.errors import PayloadTooLarge, ReelforgeError, Unauthenticated
+from reelforge.events import WEBHOOK_CHANNEL, publish
+from reelforge.httperrors import error_response
+from reelforge.observability.metrics import HTTP_REQUEST_DURATION
+from reelforge.providers import resolve_webhook_secret
+from reelforge.providers.webhooks import make_webhook_endpoint
+from reelforge.runtime import Runtime
+from reelforge.schema import build_schema
+from reelforge.schema.context import Context
+from reelforge.storage import routes as asset_routes
+from reelforge.storage.limits import UploadSizeLimitMiddleware, check_multipart_csrf
+
+log = structlog.get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+_ROUTE_LABELS = (
+    "/graphql",
+    "/api/v2/upload-asset",
+    "/api/v2/assets",
+    "/webhooks/replicate",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+)
+
+
+def route_label(path: str) -> str:
+    """A bounded label for metrics: the route family, never the ids in the path."""
+    return next((r for r in _ROUTE_LABELS if path == r or path.startswith(r + "/")), "other")
+
+
+class RequestContextMiddleware:
+    """Request id (bound to every log line), latency metrics, and the JSON body size limit."""
+
+    def __init__(self, app: ASGIApp, *, max_json_bytes: int) -> None:
+        self.app = app
+        self.max_json_bytes = max_json_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        started = time.perf_counter()
+        status = 500
+        limited = not headers.get("content-type", "").startswith("multipart/")
+        declared = headers.get("content-length", "")
+        if limited and declared.isdigit() and int(declared) > self.max_json_bytes:
+            await error_response(
+                PayloadTooLarge(f"request bodies are limited to {self.max_json_bytes} bytes")
+            )(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if limited and message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_json_bytes:
+                    raise PayloadTooLarge(f"request bodies are limited to {self.max_json_bytes} bytes")
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except PayloadTooLarge as exc:
+                await error_response(exc)(scope, receive, send_with_id)
+            finally:
+                HTTP_REQUEST_DURATION.labels(
+                    route=route_label(scope["path"]), method=scope["method"], status=f"{status // 100}xx"
+                ).observe(time.perf_counter() - started)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        runtime: Runtime = request.app.state.runtime
+        principal: Principal | Unauthenticated
+        try:
+            if isinstance(request, WebSocket):
+                principal = Unauthenticated("send the token in connection_init")
+            else:
+                token = bearer_token(request.headers.get("authorization"))
+                if token is None:
+                    raise Unauthenticated("missing bearer token (Authorization: Bearer <JWT>)")
+                principal = verify_token(runtime.settings, token)
+        except Unauthenticated as exc:
+            principal = exc
+        return Context(runtime=runtime, principal_or_error=principal, request=request, response=response)
+
+    async def on_ws_connect(self, context: Context) -> None:
+        params = getattr(context, "connection_params", None) or {}
+        raw = params.get("Authorization") or params.get("authorization") or params.get("token") or ""
+        token = bearer_token(raw) if " " in str(raw) else str(raw) or None
+        try:
+            if not token:
+                raise Unauthenticated("missing token in connection_init payload")
+            context.principal_or_error = verify_token(context.runtime.settings, token)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.message}) from exc
+
+    async def handle_request(self, request: Request) -> Response:  # type: ignore[override]
+        try:
+            check_multipart_csrf(request)
+        except ReelforgeError as exc:
+            return error_response(exc)
+        return await super().handle_request(request)
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    checks: dict[str, str] = {}
+
+    async def check(name: str, probe: Any) -> None:
+        try:
+            await asyncio.wait_for(probe, timeout=3)
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"error: {type(exc).__name__}"
+
+    async def database() -> None:
+        async with runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    await check("database", database())
+    await check("redis", runtime.redis.ping())
+    await check("storage", runtime.blobs.check_writable())
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+
+async def metrics(_: Request) -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def webhook_route(runtime_getter: Any) -> Route:
+    secret: list[str] = []
+
+    async def get_secret() -> str:
+        if not secret:
+            runtime: Runtime = runtime_getter()
+            secret.append(await resolve_webhook_secret(runtime.settings, runtime.http))
+        return secret[0]
+
+    async def on_prediction(payload: dict[str, Any]) -> None:
+        runtime: Runtime = runtime_getter()
+        await publish(runtime.redis, WEBHOOK_CHANNEL, {"id": str(payload.get("id", ""))})
+
+    return Route("/webhooks/replicate", make_webhook_endpoint(get_secret, on_prediction), methods=["POST"])
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    redis_url: str | None = None,
+    embedded_worker: bool = False,
+) -> Starlette:
+    """The ASGI app. Pass `runtime` to share one already started (tests); otherwise the
+    lifespan starts one on `redis_url` and closes it at shutdown."""
+    state: dict[str, Runtime] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = runtime is None
+        current = runtime or await Runtime.start(settings, redis_url=redis_url or settings.redis_url or "")
+        app.state.runtime = current
+        state["runtime"] = current
+        worker_task = None
+        if embedded_worker:
+            from reelforge.jobs.worker import build_worker
+
+            worker = build_worker(settings, current.redis_url, runtime=current, handle_signals=False)
+            worker_task = asyncio.create_task(worker.async_run())
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                await worker.close()
+                worker_task.cancel()
+                await asyncio.gather(worker_task, return_exceptions=True)
+            if owned:
+                await current.aclose()
+
+    if runtime is not None:
+        state["runtime"] = runtime
+
+    graphql = GraphQLView(
+        build_schema(settings),
+        graphql_ide="graphiql",
+        keep_alive=True,
+        keep_alive_interval=15,
+        multipart_uploads_enabled=True,
+        allowed_origins=settings.allowed_origins,
+        connection_init_wait_timeout=timedelta(seconds=10),
+    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        webhook_route(lambda: state["runtime"]),
+        *asset_routes.routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.add_middleware(UploadSizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestContextMiddleware, max_json_bytes=settings.max_request_bytes)
+    return app

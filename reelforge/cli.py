@@ -1,0 +1,177 @@
+"""`reelforge serve | worker | migrate | token | export-schema | generate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from reelforge.config import ConfigError, Environment, Settings, get_settings
+from reelforge.db import is_sqlite
+from reelforge.observability.logging import configure_logging
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PORT = 8000
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def migrate(settings: Settings) -> None:
+    """Upgrade the database to the newest revision; a no-op when it is already there."""
+    from alembic import command
+
+    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(settings.resolved_database_url), "head")
+    log.info("migrate.done", database=settings.resolved_database_url.split("@")[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dev_token(settings: Settings, *, client_id: str = "dev", user_id: str = "developer") -> str:
+    from reelforge.auth import mint_token
+
+    return mint_token(settings, client_id=client_id, user_id=user_id, ttl=timedelta(days=7))
+
+
+def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> None:
+    import uvicorn
+
+    from reelforge.app import create_app
+    from reelforge.embedded import EmbeddedValkey
+
+    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
+    if is_sqlite(settings.resolved_database_url):
+        migrate(settings)
+    valkey = None if settings.redis_url else EmbeddedValkey(settings.video_storage_path / "valkey")
+    redis_url = settings.redis_url or (valkey.start() if valkey else "")
+    try:
+        app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, lifespan="on",
+            timeout_graceful_shutdown=20, proxy_headers=True, ws_ping_interval=20,
+        )
+        server = uvicorn.Server(config)
+        if banner and settings.env is not Environment.PRODUCTION:
+            base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+            sys.stderr.write(
+                f"\n  Reelforge is starting on {base}\n"
+                f"  GraphiQL:  {base}/graphql  (add the header below under 'Headers')\n"
+                f"  Provider:  {settings.provider_name}\n"
+                f'  Header:    {{"Authorization": "Bearer {dev_token(settings)}"}}\n\n'
+            )
+        server.run()
+    finally:
+        if valkey is not None:
+            valkey.stop()
+
+
+def worker(settings: Settings) -> None:
+    from prometheus_client import start_http_server
+
+    from reelforge.jobs.worker import build_worker
+
+    if not settings.redis_url:
+        raise ConfigError(
+            "the standalone worker needs REDIS_URL (reelforge serve runs a worker in-process)"
+        )
+    start_http_server(settings.worker_metrics_port)
+    log.info("worker.metrics", port=settings.worker_metrics_port)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    build_worker(settings, settings.redis_url).run()
+
+
+def export_schema(out: Path) -> None:
+    from strawberry.printer import print_schema
+
+    from reelforge.schema import build_schema
+
+    out.write_text(print_schema(build_schema(Settings())) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reelforge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the API (and an in-process worker)")
+    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    sub.add_parser("worker", help="run a standalone arq worker against REDIS_URL")
+    sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    p_token = sub.add_parser("token", help="mint a development JWT")
+    p_token.add_argument("--client", required=True)
+    p_token.add_argument("--user", required=True)
+    p_token.add_argument("--hours", type=float, default=24.0)
+    p_schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    p_schema.add_argument("--out", type=Path, default=Path("schema.graphql"))
+    p_gen = sub.add_parser("generate", help="brief → storyboard → approve → render → video file")
+    p_gen.add_argument("brief")
+    p_gen.add_argument("--scenes", type=int, default=4)
+    p_gen.add_argument("--aspect", default="16:9", choices=["16:9", "9:16", "1:1", "4:5"])
+    p_gen.add_argument("--resolution", default="720p", choices=["480p", "720p", "1080p"])
+    p_gen.add_argument("--duration", type=float, default=None, help="seconds (default 3 per scene)")
+    p_gen.add_argument("--style", default=None)
+    p_gen.add_argument("--yes", action="store_true", help="approve without asking")
+    p_gen.add_argument("--out", type=Path, default=Path("video.mp4"))
+    p_gen.add_argument("--url", default=os.environ.get("REELFORGE_URL"), help="a running server")
+    p_gen.add_argument("--token", default=os.environ.get("REELFORGE_TOKEN"))
+    args = parser.parse_args(argv)
+
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    configure_logging(settings)
+    try:
+        if args.command == "serve":
+            serve(settings, args.host, args.port)
+        elif args.command == "worker":
+            worker(settings)
+        elif args.command == "migrate":
+            migrate(settings)
+        elif args.command == "token":
+            from reelforge.auth import mint_token
+
+            sys.stdout.write(
+                mint_token(settings, client_id=args.client, user_id=args.user, ttl=timedelta(hours=args.hours))
+                + "\n"
+            )
+        elif args.command == "export-schema":
+            export_schema(args.out)
+        elif args.command == "generate":
+            from reelforge.generate import run_generate
+
+            return asyncio.run(run_generate(settings, args))
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

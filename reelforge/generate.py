@@ -1,0 +1,152 @@
+"""`reelforge generate`: the whole flow through the GraphQL API, as a client would drive it.
+
+Without `--url` it starts a server in this process (embedded Valkey, SQLite under the
+storage path, the configured provider) on a free loopback port, then talks to it over
+HTTP like any other client."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reelforge.config import Settings
+
+JOB_FIELDS = """
+  id status stage progress estimatedCost actualCost errorMessage approved
+  scenes { index description duration }
+  video { url durationSeconds width height }
+"""
+
+
+class GenerateError(RuntimeError):
+    pass
+
+
+@asynccontextmanager
+async def local_server(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+    import uvicorn
+
+    from reelforge.app import create_app
+    from reelforge.cli import dev_token, free_port, migrate
+    from reelforge.db import is_sqlite
+    from reelforge.embedded import EmbeddedValkey
+
+    if is_sqlite(settings.resolved_database_url):
+        migrate(settings)
+    valkey = None if settings.redis_url else EmbeddedValkey(settings.video_storage_path / "valkey")
+    redis_url = settings.redis_url or (valkey.start() if valkey else "")
+    port = free_port()
+    app = create_app(settings, redis_url=redis_url, embedded_worker=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise GenerateError("the local server did not start")
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", dev_token(settings)
+    finally:
+        server.should_exit = True
+        await task
+        if valkey is not None:
+            valkey.stop()
+
+
+class Client:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def call(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        body = response.json()
+        if body.get("errors"):
+            error = body["errors"][0]
+            code = error.get("extensions", {}).get("code", "ERROR")
+            raise GenerateError(f"{code}: {error['message']}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def wait_for(self, job_id: str, statuses: set[str], *, label: str) -> dict[str, Any]:
+        while True:
+            job = (await self.call(f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id))["job"]
+            bar = "#" * (job["progress"] // 4)
+            sys.stderr.write(f"\r  {label:<11} [{bar:<25}] {job['progress']:3d}%  {job['status']:<22}")
+            sys.stderr.flush()
+            if job["status"] in statuses:
+                sys.stderr.write("\n")
+                return dict(job)
+            if job["status"] in ("failed", "canceled"):
+                sys.stderr.write("\n")
+                raise GenerateError(f"job {job['status']}: {job.get('errorMessage') or ''}")
+            await asyncio.sleep(0.5)
+
+
+async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as http:
+        client = Client(http)
+        duration = args.duration or 3.0 * args.scenes
+        created = await client.call(
+            f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}",
+            input={
+                "brief": args.brief,
+                "sceneCount": args.scenes,
+                "aspectRatio": {"16:9": "LANDSCAPE_16_9", "9:16": "PORTRAIT_9_16", "1:1": "SQUARE_1_1", "4:5": "PORTRAIT_4_5"}[args.aspect],
+                "resolution": {"480p": "R480P", "720p": "R720P", "1080p": "R1080P"}[args.resolution],
+                "targetDuration": duration,
+                "style": args.style,
+            },
+        )
+        job_id = created["createJob"]["id"]
+        sys.stderr.write(f"  job {job_id}\n")
+        job = await client.wait_for(job_id, {"storyboard_complete"}, label="storyboard")
+        sys.stderr.write("\n  Storyboard:\n")
+        for scene in job["scenes"]:
+            sys.stderr.write(f"   {scene['index'] + 1}. ({scene['duration']:.1f} s) {scene['description']}\n")
+        sys.stderr.write(f"\n  Estimated render cost: ${job['estimatedCost'] or 0:.2f}\n")
+        if not args.yes:
+            sys.stderr.write("  Approve and render? [y/N] ")
+            sys.stderr.flush()
+            answer = await asyncio.to_thread(sys.stdin.readline)
+            if answer.strip().lower() not in ("y", "yes"):
+                sys.stderr.write("  not approved; the storyboard is kept.\n")
+                return 1
+        await client.call("mutation($id: ID!) { approveStoryboard(jobId: $id) { id } }", id=job_id)
+        await client.call("mutation($id: ID!) { renderVideo(jobId: $id) { id } }", id=job_id)
+        job = await client.wait_for(job_id, {"completed"}, label="render")
+        video = job["video"]
+        url = video["url"] if video["url"].startswith("http") else base_url + video["url"]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        async with http.stream("GET", url) as response:
+            response.raise_for_status()
+            with Path(args.out).open("wb") as f:
+                async for chunk in response.aiter_bytes():
+                    f.write(chunk)
+        sys.stderr.write(
+            f"  wrote {args.out} ({video['width']}x{video['height']}, {video['durationSeconds']:.1f} s, "
+            f"cost ${job['actualCost']:.2f})\n"
+        )
+        return 0
+
+
+async def run_generate(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        if args.url:
+            if not args.token:
+                raise GenerateError("--url needs --token (or REELFORGE_TOKEN)")
+            return await drive(args.url.rstrip("/"), args.token, args)
+        async with local_server(settings) as (base_url, token):
+            return await drive(base_url, token, args)
+    except (GenerateError, httpx.HTTPError) as exc:
+        sys.stderr.write(f"\n  error: {exc}\n")
+        return 1

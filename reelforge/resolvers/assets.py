@@ -1,0 +1,23 @@
+"""Asset query and the GraphQL upload mutation (same upload service as the REST route)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from reelforge.schema.context import Info
+from reelforge.schema.types import Asset
+from reelforge.storage.uploads import receive_upload, upload_chunks
+
+
+async def asset(info: Info, id: strawberry.ID) -> Asset:
+    row = await info.context.assets.get(str(id), client_id=info.context.principal.client_id)
+    return Asset.from_row(row)
+
+
+async def upload_asset(info: Info, file: Upload) -> Asset:
+    principal = info.context.principal
+    row = await receive_upload(
+        info.context.runtime, principal, upload_chunks(file), filename=getattr(file, "filename", None)
+    )
+    return Asset.from_row(row)

@@ -1,0 +1,96 @@
+"""Job queries and mutations: parse input, call the job service, return a type."""
+
+from __future__ import annotations
+
+import strawberry
+
+from reelforge.jobs.repository import encode_cursor
+from reelforge.models import JobStatus
+from reelforge.providers.base import PredictionKind
+from reelforge.schema.context import Info
+from reelforge.schema.inputs import CreateJobInput, ExportVideoInput, RefineSceneInput
+from reelforge.schema.types import Export, Job, JobConnection, JobEdge, ModelInfo, PageInfo, Viewer
+
+
+async def job(info: Info, id: strawberry.ID) -> Job:
+    return Job.from_row(await info.context.jobs.get(str(id)))
+
+
+async def jobs(
+    info: Info,
+    first: int = 20,
+    after: str | None = None,
+    status: JobStatus | None = None,
+    campaign_id: str | None = None,
+) -> JobConnection:
+    page = await info.context.jobs.list(first=first, after=after, status=status, campaign_id=campaign_id)
+    return JobConnection(
+        edges=[JobEdge(cursor=encode_cursor(row), node=Job.from_row(row)) for row in page.jobs],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        total_count=page.total_count,
+    )
+
+
+async def viewer(info: Info) -> Viewer:
+    principal = info.context.principal
+    spent = await info.context.jobs.spend_today()
+    budget = info.context.runtime.settings.daily_budget_dollars
+    return Viewer(
+        client_id=principal.client_id,
+        user_id=principal.user_id,
+        spend_today=round(spent, 6),
+        daily_budget=budget,
+        budget_remaining=None if budget is None else round(max(0.0, budget - spent), 6),
+    )
+
+
+def models(info: Info) -> list[ModelInfo]:
+    info.context.principal  # noqa: B018  (authenticated like everything else)
+    provider = info.context.runtime.provider
+    return [
+        ModelInfo(
+            kind=kind.value,
+            provider=provider.name,
+            model=provider.model_for(kind),
+            estimated_cost=provider.estimate_cost(kind, duration=5.0),
+        )
+        for kind in PredictionKind
+    ]
+
+
+async def create_job(info: Info, input: CreateJobInput) -> Job:
+    return Job.from_row(await info.context.jobs.create(input.to_params()))
+
+
+async def approve_storyboard(info: Info, job_id: strawberry.ID) -> Job:
+    return Job.from_row(await info.context.jobs.approve(str(job_id)))
+
+
+async def render_video(info: Info, job_id: strawberry.ID) -> Job:
+    return Job.from_row(await info.context.jobs.render(str(job_id)))
+
+
+async def refine_scene(
+    info: Info, job_id: strawberry.ID, scene_index: int, input: RefineSceneInput
+) -> Job:
+    row = await info.context.jobs.refine_scene(
+        str(job_id),
+        scene_index,
+        image_prompt=input.image_prompt,
+        motion_prompt=input.motion_prompt,
+        asset_id=str(input.asset_id) if input.asset_id else None,
+    )
+    return Job.from_row(row)
+
+
+async def cancel_job(info: Info, job_id: strawberry.ID) -> Job:
+    return Job.from_row(await info.context.jobs.cancel(str(job_id)))
+
+
+async def retry_job(info: Info, job_id: strawberry.ID) -> Job:
+    return Job.from_row(await info.context.jobs.retry(str(job_id)))
+
+
+async def export_video(info: Info, job_id: strawberry.ID, input: ExportVideoInput) -> list[Export]:
+    rows = await info.context.jobs.export(str(job_id), [t.to_target() for t in input.targets])
+    return [Export.from_row(r) for r in rows]

@@ -1,0 +1,84 @@
+"""GraphQL input types; resolvers turn them into the service's plain parameters."""
+
+from __future__ import annotations
+
+import strawberry
+
+from reelforge.jobs.params import ExportTarget, JobParams, SceneParams
+from reelforge.schema.types import AspectRatio, Container, Fit, Resolution
+
+
+@strawberry.input(description="A scene given explicitly instead of planned from the brief")
+class SceneInput:
+    description: str
+    image_prompt: str | None = None
+    motion_prompt: str | None = None
+    duration: float | None = strawberry.field(default=None, description="Seconds, 1–15")
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An uploaded image (the still) or clip (the scene) to use"
+    )
+
+
+@strawberry.input
+class CreateJobInput:
+    brief: str = strawberry.field(description="What the ad is about, 3–2000 characters")
+    campaign_id: str | None = None
+    aspect_ratio: AspectRatio = AspectRatio.LANDSCAPE_16_9
+    resolution: Resolution = Resolution.R720P
+    scene_count: int | None = strawberry.field(default=None, description="1–12 (default 4)")
+    target_duration: float = strawberry.field(default=15.0, description="Seconds, 2–120")
+    style: str | None = None
+    scenes: list[SceneInput] | None = None
+    asset_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Uploaded assets used by the first scenes, in order"
+    )
+
+    def to_params(self) -> JobParams:
+        return JobParams(
+            brief=self.brief,
+            campaign_id=self.campaign_id,
+            aspect_ratio=self.aspect_ratio.value,
+            resolution=self.resolution.value,
+            scene_count=self.scene_count,
+            target_duration=self.target_duration,
+            style=self.style,
+            scenes=[
+                SceneParams(
+                    description=s.description,
+                    image_prompt=s.image_prompt,
+                    motion_prompt=s.motion_prompt,
+                    duration=s.duration,
+                    asset_id=str(s.asset_id) if s.asset_id else None,
+                )
+                for s in self.scenes or []
+            ],
+            asset_ids=[str(a) for a in self.asset_ids or []],
+        )
+
+
+@strawberry.input(description="What to change in one scene; its still is made again")
+class RefineSceneInput:
+    image_prompt: str | None = None
+    motion_prompt: str | None = None
+    asset_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class ExportTargetInput:
+    aspect_ratio: AspectRatio
+    resolution: Resolution = Resolution.R720P
+    container: Container = Container.MP4
+    fit: Fit = Fit.CROP
+
+    def to_target(self) -> ExportTarget:
+        return ExportTarget(
+            aspect_ratio=self.aspect_ratio.value,
+            resolution=self.resolution.value,
+            container=self.container.value,
+            fit=self.fit.value,
+        )
+
+
+@strawberry.input
+class ExportVideoInput:
+    targets: list[ExportTargetInput]

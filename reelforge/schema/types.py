@@ -1,0 +1,317 @@
+"""GraphQL types, named for the client. Each wraps a row (or a cached copy of one) and
+resolves its relations lazily through the operation's session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from reelforge.jobs.params import ExportTarget
+from reelforge.jobs.storyboard import Scene as SceneData
+from reelforge.jobs.storyboard import load_scenes
+from reelforge.models import Asset as AssetRow
+from reelforge.models import Export as ExportRow
+from reelforge.models import Job as JobRow
+from reelforge.models import JobEvent as JobEventRow
+from reelforge.models import JobStatus, as_utc
+from reelforge.schema.context import Info
+from reelforge.storage.signing import signed_asset_url
+
+JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus", description="Where a job is in its lifecycle")
+
+
+@strawberry.enum(description="Frame shape of the video")
+class AspectRatio(Enum):
+    LANDSCAPE_16_9 = "16:9"
+    PORTRAIT_9_16 = "9:16"
+    SQUARE_1_1 = "1:1"
+    PORTRAIT_4_5 = "4:5"
+
+
+@strawberry.enum(description="Short side of the frame in pixels")
+class Resolution(Enum):
+    R480P = "480p"
+    R720P = "720p"
+    R1080P = "1080p"
+
+
+@strawberry.enum
+class Container(Enum):
+    MP4 = "mp4"
+    WEBM = "webm"
+    GIF = "gif"
+
+
+@strawberry.enum(description="How a video is fitted to another aspect ratio")
+class Fit(Enum):
+    CROP = "crop"
+    PAD = "pad"
+
+
+@strawberry.enum
+class ExportStatus(Enum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+async def load_asset(info: Info, asset_id: str | None) -> Asset | None:
+    if not asset_id:
+        return None
+    assets = await info.context.assets.get_many([asset_id], client_id=info.context.principal.client_id)
+    row = assets.get(asset_id)
+    return Asset.from_row(row) if row else None
+
+
+@strawberry.type(description="A stored file: an upload, a generated still or clip, a video or an export")
+class Asset:
+    id: strawberry.ID
+    kind: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    original_filename: str | None
+    created_at: datetime
+    row: strawberry.Private[AssetRow]
+
+    @classmethod
+    def from_row(cls, row: AssetRow) -> Asset:
+        return cls(
+            id=strawberry.ID(row.id), kind=row.kind, content_type=row.content_type,
+            size_bytes=row.size_bytes, sha256=row.sha256, width=row.width, height=row.height,
+            duration_seconds=row.duration_seconds, original_filename=row.original_filename,
+            created_at=as_utc(row.created_at), row=row,
+        )
+
+    @strawberry.field(description="A signed URL to download the file; it expires (signedUrlTtl)")
+    def url(self, info: Info) -> str:
+        return signed_asset_url(info.context.runtime.settings, self.row)
+
+
+@strawberry.type(description="One scene of a storyboard")
+class Scene:
+    index: int
+    description: str
+    image_prompt: str
+    motion_prompt: str
+    duration: float
+    status: str
+    data: strawberry.Private[SceneData]
+
+    @strawberry.field
+    async def image(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.data.image_asset_id)
+
+    @strawberry.field(description="The rendered clip of this scene, once rendered")
+    async def clip(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.data.clip_asset_id)
+
+    @strawberry.field(description="The client's upload this scene uses, if any")
+    async def source_asset(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.data.source_asset_id)
+
+
+@strawberry.type
+class Export:
+    id: strawberry.ID
+    aspect_ratio: AspectRatio
+    resolution: Resolution
+    container: Container
+    fit: Fit
+    status: ExportStatus
+    progress: int
+    error: str | None
+    created_at: datetime
+    asset_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: ExportRow) -> Export:
+        target = ExportTarget(**row.format)
+        return cls(
+            id=strawberry.ID(row.id), aspect_ratio=AspectRatio(target.aspect_ratio),
+            resolution=Resolution(target.resolution), container=Container(target.container),
+            fit=Fit(target.fit), status=ExportStatus(row.status), progress=row.progress,
+            error=row.error, created_at=as_utc(row.created_at), asset_id=row.asset_id,
+        )
+
+    @strawberry.field
+    async def asset(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.asset_id)
+
+
+@strawberry.type(description="One entry of a job's history")
+class JobEvent:
+    id: strawberry.ID
+    type: str
+    message: str | None
+    actor: str | None
+    scene_index: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: JobEventRow) -> JobEvent:
+        scene = (row.data or {}).get("scene")
+        return cls(
+            id=strawberry.ID(str(row.id)), type=row.type, message=row.message, actor=row.actor,
+            scene_index=scene if isinstance(scene, int) else None, created_at=as_utc(row.created_at),
+        )
+
+
+@strawberry.type(description="An ad video job: brief, storyboard, approval, render, exports")
+class Job:
+    id: strawberry.ID
+    status: JobStatusEnum  # type: ignore[valid-type]
+    stage: str | None
+    progress: int
+    brief: str
+    campaign_id: str | None
+    aspect_ratio: AspectRatio
+    resolution: Resolution
+    scene_count: int
+    target_duration: float
+    style: str | None
+    storyboard_version: int
+    approved: bool
+    approved_at: datetime | None
+    approved_by: str | None
+    estimated_cost: float | None = strawberry.field(description="US dollars; before approval: what rendering will cost")
+    actual_cost: float = strawberry.field(description="US dollars paid so far")
+    retry_count: int
+    error_message: str | None
+    cancel_requested: bool
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[JobRow]
+
+    @classmethod
+    def from_row(cls, row: JobRow) -> Job:
+        params: dict[str, Any] = row.params or {}
+        return cls(
+            id=strawberry.ID(row.id), status=JobStatus(row.status), stage=row.stage,
+            progress=row.progress or 0, brief=row.prompt, campaign_id=row.campaign_id,
+            aspect_ratio=AspectRatio(params.get("aspect_ratio", "16:9")),
+            resolution=Resolution(params.get("resolution", "720p")),
+            scene_count=int(params.get("scene_count") or 0),
+            target_duration=float(params.get("target_duration") or 0),
+            style=params.get("style"), storyboard_version=row.storyboard_version or 0,
+            approved=bool(row.approved), approved_at=as_utc(row.approved_at) if row.approved_at else None,
+            approved_by=row.approved_by,
+            estimated_cost=None if row.estimated_cost is None else float(row.estimated_cost),
+            actual_cost=float(row.actual_cost or 0.0), retry_count=row.retry_count or 0,
+            error_message=row.error_message, cancel_requested=bool(row.cancel_requested),
+            created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at), row=row,
+        )
+
+    @strawberry.field(description="The storyboard's scenes, in order")
+    def scenes(self) -> list[Scene]:
+        return [
+            Scene(
+                index=s.index, description=s.description, image_prompt=s.image_prompt,
+                motion_prompt=s.motion_prompt, duration=s.duration, status=s.status, data=s,
+            )
+            for s in load_scenes(self.row.storyboard_data)
+        ]
+
+    @strawberry.field(description="The raw storyboard document")
+    def storyboard(self) -> JSON | None:
+        return self.row.storyboard_data
+
+    @strawberry.field
+    async def video(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.row.video_asset_id)
+
+    @strawberry.field
+    async def thumbnail(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.row.thumbnail_asset_id)
+
+    @strawberry.field(description="A signed download URL of the finished video")
+    async def video_url(self, info: Info) -> str | None:
+        video = await load_asset(info, self.row.video_asset_id)
+        return video.url(info) if video else None
+
+    @strawberry.field
+    async def exports(self, info: Info) -> list[Export]:
+        return [Export.from_row(e) for e in await info.context.jobs.repo.exports(self.row.id)]
+
+    @strawberry.field
+    async def events(self, info: Info) -> list[JobEvent]:
+        return [JobEvent.from_row(e) for e in await info.context.jobs.repo.events(self.row.id)]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class JobEdge:
+    cursor: str
+    node: Job
+
+
+@strawberry.type
+class JobConnection:
+    edges: list[JobEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="The caller: client, user, and today's spend against the budget")
+class Viewer:
+    client_id: str
+    user_id: str
+    spend_today: float
+    daily_budget: float | None
+    budget_remaining: float | None
+
+
+@strawberry.type(description="A configured generation model and what it costs")
+class ModelInfo:
+    kind: str
+    provider: str
+    model: str
+    estimated_cost: float = strawberry.field(description="US dollars per image, or per 5 s clip")
+
+
+@strawberry.type(description="One change of a job, as it happens")
+class JobProgress:
+    job_id: strawberry.ID
+    event: str | None
+    status: JobStatusEnum  # type: ignore[valid-type]
+    stage: str | None
+    progress: int
+    scene_index: int | None
+    message: str | None
+    actual_cost: float
+    estimated_cost: float | None
+    updated_at: datetime | None
+
+    @strawberry.field(description="The whole job as it is now (read through the cache)")
+    async def job(self, info: Info) -> Job:
+        from reelforge.jobs.service import JobService
+
+        context = info.context
+        async with context.runtime.session() as session:
+            row = await JobService(context.runtime, session, context.principal).get(str(self.job_id))
+        return Job.from_row(row)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> JobProgress:
+        updated = payload.get("updatedAt")
+        return cls(
+            job_id=strawberry.ID(payload["jobId"]), event=payload.get("event"),
+            status=JobStatus(payload["status"]), stage=payload.get("stage"),
+            progress=int(payload.get("progress") or 0), scene_index=payload.get("sceneIndex"),
+            message=payload.get("message"), actual_cost=float(payload.get("actualCost") or 0.0),
+            estimated_cost=payload.get("estimatedCost"),
+            updated_at=datetime.fromisoformat(updated) if updated else None,
+        )
