@@ -7,6 +7,7 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from reelforge import models  # noqa: F401  (registers the tables on Base.metadata)
 from reelforge.config import get_settings
@@ -26,16 +27,20 @@ def _configure(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async(url: str) -> None:
-    engine = create_engine(url)
+async def _run_async(engine: AsyncEngine, *, dispose: bool) -> None:
     async with engine.connect() as connection:
         await connection.run_sync(_configure)
         await connection.commit()
-    await engine.dispose()
+    if dispose:
+        await engine.dispose()
 
 
 def run() -> None:
+    # A caller may pass a sync Connection or an AsyncEngine (pytest-alembic does).
     connection = context.config.attributes.get("connection")
+    if isinstance(connection, AsyncEngine):
+        asyncio.run(_run_async(connection, dispose=False))
+        return
     if connection is not None:
         _configure(connection)
         return
@@ -45,7 +50,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    asyncio.run(_run_async(url))
+    asyncio.run(_run_async(create_engine(url), dispose=True))
 
 
 run()

@@ -1,0 +1,204 @@
+"""Shared fixtures. Real parts where they are cheap: SQLite + embedded Valkey by default;
+with CI=true the PostgreSQL and Redis on localhost (and a loud failure if unreachable).
+Replicate is always the fake in tests/fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from redis import asyncio as aioredis
+
+
+from reelforge.auth import mint_token
+from reelforge.cli import alembic_config
+from reelforge.config import Environment, Settings
+from reelforge.jobs.worker import build_worker
+from reelforge.providers.base import Provider
+from reelforge.runtime import Runtime
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CI_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# -- Redis: embedded Valkey, or a private logical database on the CI server ----------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if CI:
+        if not _reachable("127.0.0.1", 6379):
+            pytest.fail("CI=true but Redis at 127.0.0.1:6379 is unreachable", pytrace=False)
+        db = random.randint(1, 15)  # a logical database of our own, flushed before and after
+        url = f"{CI_REDIS}/{db}"
+        import redis as sync_redis
+
+        client = sync_redis.Redis.from_url(url)
+        client.flushdb()
+        yield url
+        client.flushdb()
+        client.close()
+        return
+    from reelforge.embedded import EmbeddedValkey
+
+    valkey = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    yield valkey.start()
+    valkey.stop()
+
+
+# -- Database: a migrated SQLite file per test, or one PostgreSQL database per run ---------
+
+
+def _run_migrations(url: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    if not CI:
+        yield None
+        return
+    if not _reachable("127.0.0.1", 5432):
+        pytest.fail("CI=true but PostgreSQL at 127.0.0.1:5432 is unreachable", pytrace=False)
+    name = f"reelforge_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    _run_migrations(url)
+    yield url
+    asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "reelforge.db"
+    _run_migrations(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+TABLES = ("job_events", "exports", "predictions", "assets", "jobs")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path, postgres_url: str | None) -> str:
+    if postgres_url:
+        async def truncate() -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+            try:
+                await conn.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+            finally:
+                await conn.close()
+
+        asyncio.run(truncate())
+        return postgres_url
+    target = tmp_path / "reelforge.db"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+# -- Settings, runtime, app, worker --------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        env=Environment.TEST,
+        video_storage_path=tmp_path / "storage",
+        database_url=database_url,
+        redis_url=redis_url,
+        provider="preview",
+        prediction_retry_backoff=timedelta(milliseconds=10),
+        replicate_poll_interval=timedelta(milliseconds=20),
+        stuck_job_after=timedelta(minutes=15),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def flushed_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def provider() -> Provider | None:
+    """Override in a test module to run the pipeline against another provider."""
+    return None
+
+
+@pytest.fixture
+async def runtime(settings: Settings, redis_url: str, flushed_redis: Any, provider: Provider | None) -> AsyncIterator[Runtime]:
+    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
+    rt = await Runtime.start(settings, redis_url=redis_url, provider=provider)
+    yield rt
+    await rt.aclose()
+
+
+@pytest.fixture
+async def worker(runtime: Runtime) -> AsyncIterator[Any]:
+    """An arq worker in this event loop, sharing the test's runtime."""
+    w = build_worker(runtime.settings, runtime.redis_url, runtime=runtime, handle_signals=False)
+    w.poll_delay_s = 0.05
+    task = asyncio.create_task(w.async_run())
+    yield w
+    await w.close()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture
+def app(settings: Settings, runtime: Runtime) -> Any:
+    from reelforge.app import create_app
+
+    return create_app(settings, runtime=runtime)
+
+
+def make_token(settings: Settings, client_id: str = "acme", user_id: str = "alice") -> str:
+    return mint_token(settings, client_id=client_id, user_id=user_id, ttl=timedelta(hours=1))
+
+
+@pytest.fixture
+async def client(app: Any, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {make_token(settings)}"},
+        timeout=30,
+    ) as c:
+        yield c

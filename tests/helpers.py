@@ -1,0 +1,65 @@
+"""Small helpers for talking to the API the way a client does."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+JOB_FIELDS = """
+id status stage progress approved approvedBy estimatedCost actualCost retryCount errorMessage
+storyboardVersion
+scenes { index description imagePrompt motionPrompt duration status image { id width height } clip { id } }
+video { id url width height durationSeconds contentType }
+thumbnail { id contentType }
+events { type message actor sceneIndex }
+"""
+
+
+async def gql(client: httpx.AsyncClient, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors") or []
+    return errors[0]["extensions"]["code"] if errors else None
+
+
+async def create_job(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
+    input.setdefault("brief", "Fresh lemonade for hot summer days. Ice cold. Buy now.")
+    input.setdefault("sceneCount", 2)
+    input.setdefault("targetDuration", 2.0)
+    input.setdefault("resolution", "R480P")
+    body = await gql(client, f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}", input=input)
+    assert not body.get("errors"), body
+    job: dict[str, Any] = body["data"]["createJob"]
+    return job
+
+
+async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+    body = await gql(client, f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id)
+    assert not body.get("errors"), body
+    job: dict[str, Any] = body["data"]["job"]
+    return job
+
+
+async def wait_for_status(client: httpx.AsyncClient, job_id: str, *statuses: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = await get_job(client, job_id)
+        if job["status"] in statuses:
+            return job
+        if job["status"] in ("failed", "canceled") and job["status"] not in statuses:
+            raise AssertionError(f"job ended {job['status']}: {job['errorMessage']}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job still {job['status']} after {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def mutate(client: httpx.AsyncClient, name: str, job_id: str) -> dict[str, Any]:
+    return await gql(client, f"mutation($id: ID!) {{ {name}(jobId: $id) {{ {JOB_FIELDS} }} }}", id=job_id)
