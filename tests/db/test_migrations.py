@@ -20,6 +20,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests)
     test_upgrade,
 )
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from reelforge.cli import alembic_config as make_alembic_config
 from tests.conftest import CI
@@ -45,7 +46,8 @@ def migration_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: 
 
 @pytest.fixture
 def alembic_engine(migration_url: str) -> Any:
-    return create_async_engine(migration_url)
+    # NullPool: every migration step runs in its own event loop (asyncio.run in env.py).
+    return create_async_engine(migration_url, poolclass=NullPool)
 
 
 @pytest.fixture
