@@ -180,25 +180,26 @@ class JobRepository:
         """Write `values` to the job only while its status is still one of `expect` (default:
         the status this copy was read with); raise CONFLICT when another process moved it."""
         change = change or JobChange()
+        job_id = job.id  # read before a rollback could expire the instance
         expected = [s.value for s in (expect or [JobStatus(job.status)])]
         if values:
             result = await self.session.execute(
                 update(Job)
-                .where(Job.id == job.id, Job.status.in_(expected))
+                .where(Job.id == job_id, Job.status.in_(expected))
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 await self.session.rollback()
-                current = await self.get(job.id, client_id=None)
+                current = await self.get(job_id, client_id=None)
                 raise Conflict(
-                    f"job {job.id} is {current.status}, expected {' or '.join(expected)}",
+                    f"job {job_id} is {current.status}, expected {' or '.join(expected)}",
                     status=current.status,
                 )
         if change.event:
             self.session.add(
                 JobEvent(
-                    job_id=job.id,
+                    job_id=job_id,
                     type=change.event,
                     message=change.message,
                     actor=actor,
@@ -208,7 +209,7 @@ class JobRepository:
                 )
             )
         await self.session.commit()
-        fresh = await self.get(job.id, client_id=None)
+        fresh = await self.get(job_id, client_id=None)
         await self.notifier.job_changed(fresh, change)
         return fresh
 
