@@ -230,6 +230,16 @@ class FakeReplicate:
         """The next `n` creates make the prediction but answer 500, as a lost response would."""
         self._ambiguous += n
 
+    def release_stuck(self) -> int:
+        """Let every stuck prediction finish normally; returns how many were released."""
+        released = 0
+        for prediction in self.predictions.values():
+            if prediction.stuck and prediction.status not in TERMINAL:
+                prediction.stuck = False
+                prediction.task = asyncio.get_running_loop().create_task(self._complete(prediction))
+                released += 1
+        return released
+
     def expire_outputs(self) -> None:
         """Every output URL handed out so far answers 404 from now on."""
         self._outputs.clear()

@@ -1,0 +1,147 @@
+"""Live progress over GraphQL websockets, across processes and through a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from reelforge.app import create_app
+from reelforge.config import Settings
+from reelforge.embedded import EmbeddedValkey
+from reelforge.runtime import Runtime
+from tests.conftest import make_token
+from tests.helpers import create_job, mutate, wait_for_status
+from tests.live import live_server, subscribe
+
+STAGES = ["pending", "generating_storyboard", "storyboard_complete", "rendering", "stitching", "completed"]
+
+
+async def drive_to_completion(client: httpx.AsyncClient, job_id: str) -> None:
+    await wait_for_status(client, job_id, "storyboard_complete")
+    assert not (await mutate(client, "approveStoryboard", job_id)).get("errors")
+    assert not (await mutate(client, "renderVideo", job_id)).get("errors")
+
+
+async def collect(host: str, token: str, job_id: str, **kwargs: Any) -> list[dict[str, Any]]:
+    return [event async for event in subscribe(host, token, job_id, **kwargs)]
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_subscriber_sees_every_step_live(app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any, protocol: str) -> None:
+    async with live_server(app) as host:
+        job = await create_job(client)
+        events_task = asyncio.create_task(collect(host, make_token(settings), job["id"], protocol=protocol))
+        await drive_to_completion(client, job["id"])
+        events = await asyncio.wait_for(events_task, 60)
+    assert events[0]["event"] == "snapshot"
+    assert events[-1]["status"] == "completed" and events[-1]["progress"] == 100
+    statuses = [e["status"] for e in events]
+    seen = [s for s in STAGES if s in statuses]
+    assert seen == [s for s in STAGES if s != "pending"] or seen == STAGES
+    run = [e["progress"] for e in events if e["status"] in ("rendering", "stitching", "completed")]
+    assert run == sorted(run), "render progress must never go backwards"
+    assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
+
+
+async def test_an_unauthorised_connection_is_refused(app: Any, client: httpx.AsyncClient) -> None:
+    job = await create_job(client)
+    async with live_server(app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}}))
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert info.value.rcvd is not None and info.value.rcvd.code == 4403
+        assert job["id"]
+
+
+async def test_another_clients_job_cannot_be_watched(app: Any, client: httpx.AsyncClient, settings: Settings) -> None:
+    job = await create_job(client)
+    async with live_server(app) as host:
+        with pytest.raises(AssertionError, match="NOT_FOUND"):
+            await collect(host, make_token(settings, client_id="globex"), job["id"])
+
+
+async def test_a_worker_in_another_process_publishes_to_the_api(app: Any, client: httpx.AsyncClient, settings: Settings, runtime: Runtime) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.resolved_database_url,
+        "REDIS_URL": runtime.redis_url,
+        "VIDEO_STORAGE_PATH": str(settings.video_storage_path),
+        "PROVIDER": "preview",
+        "WORKER_METRICS_PORT": "0",
+        "LOG_FORMAT": "json",
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE)
+    try:
+        async with live_server(app) as host:
+            job = await create_job(client)
+            events_task = asyncio.create_task(collect(host, make_token(settings), job["id"]))
+            await drive_to_completion(client, job["id"])
+            events = await asyncio.wait_for(events_task, 90)
+        assert events[-1]["status"] == "completed"
+    finally:
+        worker.terminate()
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr.decode()[-2000:]
+    lines = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
+    assert any(line.get("job_id") == job["id"] and line["event"] == "task.finished" for line in lines)
+
+
+async def test_a_redis_restart_mid_job_still_delivers_the_final_state(settings: Settings, tmp_path: Path) -> None:
+    from reelforge.cli import free_port
+    from reelforge.jobs.pipeline import Pipeline
+
+    valkey = EmbeddedValkey(tmp_path / "restartable", port=free_port())
+    url = valkey.start()
+    settings = settings.model_copy(update={"redis_url": url})
+    runtime = await Runtime.start(settings, redis_url=url)
+    app = create_app(settings, runtime=runtime)
+    token = make_token(settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"Authorization": f"Bearer {token}"}) as client, live_server(app) as host:
+            job = await create_job(client)
+            events: list[dict[str, Any]] = []
+
+            async def watch() -> None:
+                async for event in subscribe(host, token, job["id"]):
+                    events.append(event)
+
+            watcher = asyncio.create_task(watch())
+            await asyncio.sleep(0.5)
+            assert events and events[0]["status"] == "pending"
+            valkey.stop()  # the pub/sub link drops; the job finishes while Redis is away
+            await asyncio.sleep(0.3)
+            await Pipeline(runtime, job["id"], asyncio.Semaphore(4)).generate_storyboard()
+            valkey.start()
+            # The storyboard state was published while Redis was down: the resync re-reads it.
+            for _ in range(150):
+                if any(e["status"] == "storyboard_complete" for e in events):
+                    break
+                await asyncio.sleep(0.1)
+            assert any(e["status"] == "storyboard_complete" for e in events)
+            canceled = await mutate(client, "cancelJob", job["id"])
+            assert not canceled.get("errors")
+            await asyncio.wait_for(watcher, 30)
+            assert events[-1]["status"] == "canceled"
+    finally:
+        await runtime.aclose()
+        valkey.stop()
+
+
+async def test_the_cache_serves_a_fresh_value_right_after_an_update(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    job = await create_job(client)
+    from tests.helpers import get_job
+
+    assert (await get_job(client, job["id"]))["status"] == "pending"  # now cached
+    assert await runtime.redis.exists(runtime.cache.key(job["id"]))
+    await mutate(client, "cancelJob", job["id"])
+    assert (await get_job(client, job["id"]))["status"] == "canceled"

@@ -1,0 +1,140 @@
+"""The pipeline against the fake Replicate: retries, failures, cancel, resume, costs."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from reelforge.config import Settings
+from reelforge.jobs.pipeline import Pipeline
+from reelforge.jobs.repository import JobRepository
+from reelforge.models import PredictionStatus
+from reelforge.providers.base import PredictionKind
+from reelforge.providers.catalog import DEFAULT_CATALOG
+from reelforge.providers.replicate import ReplicateProvider
+from reelforge.runtime import Runtime
+from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.helpers import create_job, error_code, mutate, wait_for_status
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeReplicate]:
+    server = FakeReplicate(latency=0.05, predict_time=2.0)
+    yield server
+    await server.aclose()
+
+
+@pytest.fixture
+async def provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test")
+    provider = ReplicateProvider(
+        token=DEFAULT_TOKEN, http=http, base_url="http://replicate.test", poll_interval=0.02,
+        image_timeout=20, video_timeout=30, plan_timeout=20, rng=random.Random(0),
+    )
+    yield provider
+    await provider.aclose()
+    await http.aclose()
+
+
+async def storyboard(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
+    job = await create_job(client, **input)
+    return await wait_for_status(client, job["id"], "storyboard_complete")
+
+
+async def approve_and_render(client: httpx.AsyncClient, job_id: str) -> None:
+    assert not (await mutate(client, "approveStoryboard", job_id)).get("errors")
+    body = await mutate(client, "renderVideo", job_id)
+    assert not body.get("errors"), body
+
+
+async def test_costs_are_estimated_and_recorded_from_the_price_table(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+    job = await storyboard(client, sceneCount=2, targetDuration=4.0)
+    video = DEFAULT_CATALOG.spec(PredictionKind.VIDEO)
+    expected_estimate = 2 * DEFAULT_CATALOG.estimate(PredictionKind.VIDEO, 2.0)
+    assert job["estimatedCost"] == pytest.approx(expected_estimate)
+    storyboard_cost = job["actualCost"]
+    assert storyboard_cost > 0  # plan + two images were paid for
+    await approve_and_render(client, job["id"])
+    done = await wait_for_status(client, job["id"], "completed")
+    assert done["actualCost"] == pytest.approx(storyboard_cost + expected_estimate, rel=1e-6)
+    assert fake.kind_count("video") == 2 and video.model in [ref for ref, _ in fake.create_calls]
+
+
+async def test_a_scene_that_fails_once_succeeds_on_retry(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+    job = await storyboard(client)
+    fake.fail_next("video", 1, error="CUDA out of memory")
+    await approve_and_render(client, job["id"])
+    done = await wait_for_status(client, job["id"], "completed")
+    assert done["retryCount"] == 1
+    assert fake.kind_count("video") == 3  # two scenes, one retried
+    assert "prediction_retry" in [e["type"] for e in done["events"]]
+
+
+async def test_a_scene_that_fails_three_times_fails_the_job_clearly(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+    job = await storyboard(client, sceneCount=1, targetDuration=2.0)
+    fake.fail_next("video", 3, error="NSFW content detected")
+    await approve_and_render(client, job["id"])
+    failed = await wait_for_status(client, job["id"], "failed")
+    assert "NSFW content detected" in failed["errorMessage"] and failed["errorMessage"].startswith("render failed")
+    assert failed["retryCount"] == 2
+    retried = (await mutate(client, "retryJob", job["id"]))["data"]["retryJob"]
+    assert retried["status"] == "rendering"
+    await wait_for_status(client, job["id"], "completed")
+
+
+async def test_cancel_mid_render_cancels_in_flight_predictions(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+    job = await storyboard(client)
+    fake.stick_next("video", 2)
+    await approve_and_render(client, job["id"])
+    for _ in range(200):
+        if fake.kind_count("video") == 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    canceled = (await mutate(client, "cancelJob", job["id"]))["data"]["cancelJob"]
+    assert canceled["status"] == "canceled"
+    assert len(fake.cancel_calls) == 2
+    final = await wait_for_status(client, job["id"], "canceled")
+    assert final["actualCost"] > 0  # the storyboard it already paid for stays recorded
+
+
+async def test_a_render_killed_halfway_resumes_without_paying_twice(client: httpx.AsyncClient, runtime: Runtime, fake: FakeReplicate) -> None:
+    job = await storyboard_without_worker(client, runtime)
+    await approve_and_render(client, job["id"])
+    fake.stick_next("video", 1)  # scene 1 hangs; scene 0 finishes
+    pipeline = Pipeline(runtime, job["id"], asyncio.Semaphore(8))
+    task = asyncio.create_task(pipeline.render())
+    for _ in range(400):
+        async with runtime.session() as session:
+            done = [p for p in await JobRepository(session).predictions(job["id"]) if p.kind == "video" and p.status == PredictionStatus.SUCCEEDED.value]
+        if done and fake.kind_count("video") == 2:
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()  # the worker dies mid-render
+    await asyncio.gather(task, return_exceptions=True)
+    assert fake.release_stuck() == 1  # the hung prediction finishes at the provider meanwhile
+    await Pipeline(runtime, job["id"], asyncio.Semaphore(8)).render()
+    assert fake.kind_count("video") == 2  # no second prediction for either scene
+    final = (await mutate(client, "cancelJob", job["id"]))
+    assert error_code(final) == "CONFLICT"  # it completed
+
+
+async def storyboard_without_worker(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, Any]:
+    job = await create_job(client)
+    await Pipeline(runtime, job["id"], asyncio.Semaphore(8)).generate_storyboard()
+    return await wait_for_status(client, job["id"], "storyboard_complete")
+
+
+async def test_render_over_the_daily_budget_is_refused_before_queueing(client: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
+    job = await storyboard_without_worker(client, runtime)
+    runtime.settings = settings.model_copy(update={"daily_budget_dollars": job["actualCost"] + job["estimatedCost"] / 2})
+    assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
+    body = await mutate(client, "renderVideo", job["id"])
+    assert error_code(body) == "BUDGET_EXCEEDED"
+    assert (await wait_for_status(client, job["id"], "storyboard_complete"))["status"] == "storyboard_complete"
+    assert await runtime.queue.zcard("reelforge:queue") == 0
