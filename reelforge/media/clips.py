@@ -191,9 +191,10 @@ def _concat_entry(path: Path) -> str:
 
 
 def _signature(info: MediaInfo) -> tuple[object, ...]:
+    # What must match for a stream copy to play back cleanly. (Pixel format and profile
+    # are not in a headers-only dump; ClipFormat pins them at encoding time.)
     return (
         info.video_codec,
-        info.video_profile,
         info.width,
         info.height,
         info.fps,
@@ -210,7 +211,9 @@ async def stitch_clips(clips: Sequence[Path], out: Path, *, timeout: float = 120
     The clips must share codec, size, frame rate and audio layout (see
     :class:`ClipFormat`). They are checked from the input dump of the same ffmpeg run, so
     checking costs no extra process; on a mismatch the output is discarded and
-    :class:`ValueError` raised.
+    :class:`ValueError` raised. Each clip's first keyframe may gain its parameter sets
+    in-band (the concat demuxer's default), which keeps clips with differing codec headers
+    decodable; every other packet is copied byte for byte.
     """
     if not clips:
         raise ValueError("nothing to stitch")
@@ -220,8 +223,9 @@ async def stitch_clips(clips: Sequence[Path], out: Path, *, timeout: float = 120
         listing.write_text("ffconcat version 1.0\n" + "".join(_concat_entry(c) for c in clips))
         args: list[str] = []
         for clip in clips:
-            # Opened only so that ffmpeg prints their stream details; nothing is mapped.
-            args += input_args(clip)
+            # Opened only so that ffmpeg prints their stream details (from the headers, to
+            # keep it cheap); nothing is read from them.
+            args += input_args(clip, headers_only=True)
         n = len(clips)
         # -safe 0 allows absolute paths: every path in the list was written by us above.
         args += ["-f", "concat", "-safe", "0", *input_args(listing, demuxers=None)]

@@ -2,7 +2,8 @@
 
 Only the ``ffmpeg`` binary is used (no ffprobe): on a fresh machine it comes from the
 ``imageio-ffmpeg`` wheel, which ships ffmpeg alone. Probing parses ffmpeg's input dump
-and takes the exact duration from a stream-copy pass to the null muxer.
+(the text ffprobe would print) and takes the exact duration and frame count from the
+packet list of a stream copy (no decoding).
 """
 
 from __future__ import annotations
@@ -85,15 +86,24 @@ def ffmpeg_exe() -> str:
     return exe
 
 
-def input_args(path: Path | str, *, demuxers: Sequence[str] | None = UPLOAD_DEMUXERS) -> list[str]:
+def input_args(
+    path: Path | str,
+    *,
+    demuxers: Sequence[str] | None = UPLOAD_DEMUXERS,
+    headers_only: bool = False,
+) -> list[str]:
     """The options and ``-i`` for one input file, with the protocol (and demuxer) whitelist.
 
     ``demuxers=None`` is for inputs we generated ourselves that need another demuxer
-    (the concat list of ``stitch_clips``).
+    (the concat list of ``stitch_clips``). ``headers_only`` skips decoding the first
+    frames when the file is opened: much faster, but the input dump then lacks the pixel
+    format and the codec profile.
     """
     args = ["-protocol_whitelist", PROTOCOL_WHITELIST]
     if demuxers is not None:
         args += ["-format_whitelist", ",".join(demuxers)]
+    if headers_only:
+        args.append("-nofind_stream_info")
     return [*args, "-i", _local_path(path)]
 
 
