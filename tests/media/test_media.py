@@ -23,10 +23,11 @@ from reelforge.media import (
     normalise_clip,
     probe,
     run_ffmpeg,
+    stills,
     stitch_clips,
 )
 from reelforge.media.clips import Fit
-from reelforge.media.ffmpeg import ffmpeg_exe
+from reelforge.media.ffmpeg import Capabilities, capabilities, ffmpeg_exe
 from reelforge.media.formats import Container
 
 FMT = ClipFormat(width=320, height=180)
@@ -130,6 +131,27 @@ async def test_still_has_requested_size_and_is_deterministic(tmp_path: Path) -> 
     assert a.read_bytes() == b.read_bytes()
     assert a.read_bytes() != c.read_bytes()
     assert only_files(tmp_path) == ["a.png", "b.png", "c.png"]  # no temp files left behind
+
+
+async def test_still_without_drawtext_still_differs_per_scene(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Builds of ffmpeg without libfreetype (or without fonts) draw seeded shapes instead.
+    real = await capabilities()
+    no_text = Capabilities(filters=real.filters, encoders=real.encoders, drawtext=False)
+
+    async def fake_capabilities() -> Capabilities:
+        return no_text
+
+    monkeypatch.setattr(stills, "capabilities", fake_capabilities)
+    a, b, c = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.png"
+    await draw_still(a, width=160, height=90, text="Scene", seed=1)
+    await draw_still(b, width=160, height=90, text="Scene", seed=1)
+    await draw_still(c, width=160, height=90, text="Scene", seed=2)
+
+    assert (await probe(a)).width == 160
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
 
 
 async def test_ken_burns_clip_is_normalised_and_exact_length(tmp_path: Path) -> None:
@@ -330,7 +352,10 @@ async def test_cancelling_a_run_kills_ffmpeg() -> None:
     task = asyncio.create_task(
         run_ffmpeg(["-re", "-f", "lavfi", "-i", marker, "-f", "null", "-"], timeout=60)
     )
-    await asyncio.sleep(0.3)
+    for _ in range(100):  # wait (up to 5 s) for ffmpeg to be running
+        await asyncio.sleep(0.05)
+        if _running(marker):
+            break
     assert _running(marker)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
