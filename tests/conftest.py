@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
+from pydantic import SecretStr
 from redis import asyncio as aioredis
 
 
@@ -140,6 +140,7 @@ def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
         database_url=database_url,
         redis_url=redis_url,
         provider="preview",
+        jwt_secret=SecretStr("test-only-secret-" + "k" * 64),
         prediction_retry_backoff=timedelta(milliseconds=10),
         replicate_poll_interval=timedelta(milliseconds=20),
         stuck_job_after=timedelta(minutes=15),

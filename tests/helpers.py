@@ -54,7 +54,7 @@ async def wait_for_status(client: httpx.AsyncClient, job_id: str, *statuses: str
         job = await get_job(client, job_id)
         if job["status"] in statuses:
             return job
-        if job["status"] in ("failed", "canceled") and job["status"] not in statuses:
+        if job["status"] in ("FAILED", "CANCELED") and job["status"] not in statuses:
             raise AssertionError(f"job ended {job['status']}: {job['errorMessage']}")
         if time.monotonic() > deadline:
             raise AssertionError(f"job still {job['status']} after {timeout}s")

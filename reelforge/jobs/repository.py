@@ -194,7 +194,7 @@ class JobRepository:
                 current = await self.get(job_id, client_id=None)
                 raise Conflict(
                     f"job {job_id} is {current.status}, expected {' or '.join(expected)}",
-                    status=current.status,
+                    status=JobStatus(current.status).name,
                 )
         if change.event:
             self.session.add(

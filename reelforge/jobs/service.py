@@ -136,7 +136,7 @@ class JobService:
         if job.status != JobStatus.STORYBOARD_COMPLETE.value:
             raise Conflict(
                 f"only a job whose storyboard is complete can be approved (this one is {job.status})",
-                status=job.status,
+                status=JobStatus(job.status).name,
             )
         job = await self.repo.update(
             job,
@@ -154,7 +154,7 @@ class JobService:
         if job.status != JobStatus.STORYBOARD_COMPLETE.value:
             raise Conflict(
                 f"only a job whose storyboard is complete can be rendered (this one is {job.status})",
-                status=job.status,
+                status=JobStatus(job.status).name,
             )
         if not job.approved:
             raise Forbidden("approve the storyboard first (approveStoryboard), then render")
@@ -183,7 +183,7 @@ class JobService:
         if job.status not in (JobStatus.STORYBOARD_COMPLETE.value, JobStatus.COMPLETED.value):
             raise Conflict(
                 f"scenes can be refined once the storyboard is complete (this job is {job.status})",
-                status=job.status,
+                status=JobStatus(job.status).name,
             )
         scenes = load_scenes(job.storyboard_data)
         if not 0 <= scene_index < len(scenes):
@@ -232,7 +232,7 @@ class JobService:
         if JobStatus(job.status).is_terminal:
             if job.status == JobStatus.CANCELED.value:
                 return job
-            raise Conflict(f"a {job.status} job cannot be canceled", status=job.status)
+            raise Conflict(f"a {job.status} job cannot be canceled", status=JobStatus(job.status).name)
         job = await self.repo.transition(
             job,
             JobStatus.CANCELED,
@@ -253,7 +253,7 @@ class JobService:
     async def retry(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.status != JobStatus.FAILED.value:
-            raise Conflict(f"only a failed job can be retried (this one is {job.status})", status=job.status)
+            raise Conflict(f"only a failed job can be retried (this one is {job.status})", status=JobStatus(job.status).name)
         change = JobChange(event="retried", message="retry requested")
         if job.approved and job.storyboard_data:
             job = await self.repo.transition(
@@ -275,7 +275,7 @@ class JobService:
         targets = [t.validated() for t in targets]
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.status != JobStatus.COMPLETED.value or not job.video_asset_id:
-            raise Conflict(f"only a completed job can be exported (this one is {job.status})", status=job.status)
+            raise Conflict(f"only a completed job can be exported (this one is {job.status})", status=JobStatus(job.status).name)
         result: list[Export] = []
         created: list[Export] = []
         for target in targets:

@@ -24,5 +24,5 @@ def check_transition(current: S, target: S) -> None:
     if target not in ALLOWED[current]:
         raise Conflict(
             f"a job that is {current.value} cannot become {target.value}",
-            status=current.value,
+            status=current.name,
         )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLError
+
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
@@ -13,64 +18,72 @@ from strawberry.extensions import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from reelforge.config import Settings
-from reelforge.resolvers import assets, jobs, progress
+from reelforge.resolvers import assets as asset_resolvers
+from reelforge.resolvers import jobs as job_resolvers
+from reelforge.resolvers import progress as progress_resolvers
 from reelforge.schema.extensions import ErrorCodes, OperationMetrics, SessionExtension
 from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgress, ModelInfo, Viewer
 
 
 @strawberry.type
 class Query:
-    job: Job = strawberry.field(resolver=jobs.job, description="A job of the caller's client")
+    job: Job = strawberry.field(resolver=job_resolvers.job, description="A job of the caller's client")
     jobs: JobConnection = strawberry.field(
-        resolver=jobs.jobs, description="The client's jobs, newest first (first ≤ 100)"
+        resolver=job_resolvers.jobs, description="The client's jobs, newest first (first ≤ 100)"
     )
-    asset: Asset = strawberry.field(resolver=assets.asset)
-    viewer: Viewer = strawberry.field(resolver=jobs.viewer)
-    models: list[ModelInfo] = strawberry.field(resolver=jobs.models)
+    asset: Asset = strawberry.field(resolver=asset_resolvers.asset)
+    viewer: Viewer = strawberry.field(resolver=job_resolvers.viewer)
+    models: list[ModelInfo] = strawberry.field(resolver=job_resolvers.models)
 
 
 @strawberry.type
 class Mutation:
     create_job: Job = strawberry.mutation(
-        resolver=jobs.create_job, description="Start a job: the storyboard is generated next"
+        resolver=job_resolvers.create_job, description="Start a job: the storyboard is generated next"
     )
     upload_asset: Asset = strawberry.mutation(
-        resolver=assets.upload_asset, description="Upload a jpg, png, mp4 or mov (≤ 50 MB)"
+        resolver=asset_resolvers.upload_asset, description="Upload a jpg, png, mp4 or mov (≤ 50 MB)"
     )
     refine_scene: Job = strawberry.mutation(
-        resolver=jobs.refine_scene, description="Change one scene; clears the approval"
+        resolver=job_resolvers.refine_scene, description="Change one scene; clears the approval"
     )
-    approve_storyboard: Job = strawberry.mutation(resolver=jobs.approve_storyboard)
+    approve_storyboard: Job = strawberry.mutation(resolver=job_resolvers.approve_storyboard)
     render_video: Job = strawberry.mutation(
-        resolver=jobs.render_video, description="Render an approved storyboard into a video"
+        resolver=job_resolvers.render_video, description="Render an approved storyboard into a video"
     )
     export_video: list[Export] = strawberry.mutation(
-        resolver=jobs.export_video, description="Other sizes and formats of a completed video"
+        resolver=job_resolvers.export_video, description="Other sizes and formats of a completed video"
     )
-    cancel_job: Job = strawberry.mutation(resolver=jobs.cancel_job)
-    retry_job: Job = strawberry.mutation(resolver=jobs.retry_job)
+    cancel_job: Job = strawberry.mutation(resolver=job_resolvers.cancel_job)
+    retry_job: Job = strawberry.mutation(resolver=job_resolvers.retry_job)
 
 
 @strawberry.type
 class Subscription:
     job_progress: JobProgress = strawberry.subscription(
-        resolver=progress.job_progress,
+        resolver=progress_resolvers.job_progress,
         description="The job's current state, then every change, until it ends",
     )
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry logs every error with a traceback; `ErrorCodes` already logs the
+        unexpected ones (with their error id), and expected ones are not worth a traceback."""
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    error_codes = type("ErrorCodesConfigured", (ErrorCodes,), {"production": settings.is_production})
-    extensions: list[type[SchemaExtension] | SchemaExtension] = [
+    # Factories, not instances: Strawberry builds fresh extensions for every operation.
+    extensions: list[Callable[[], SchemaExtension]] = [
         SessionExtension,
         OperationMetrics,
-        error_codes,
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: ErrorCodes(production=settings.is_production),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
     ]
     if not settings.introspection_enabled:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return Schema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )

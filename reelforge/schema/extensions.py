@@ -50,7 +50,8 @@ def format_error(error: GraphQLError, *, production: bool) -> GraphQLError:
 class ErrorCodes(SchemaExtension):
     """Puts `extensions.code` on every error and masks the unexpected ones."""
 
-    production = False
+    def __init__(self, *, production: bool = False) -> None:
+        self.production = production
 
     def on_operation(self) -> Iterator[None]:
         yield

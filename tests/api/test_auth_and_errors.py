@@ -28,7 +28,7 @@ def bad_tokens(settings: Settings) -> dict[str, str]:
     unsigned = jwt.encode(_claims(), key="", algorithm="none")
     return {
         "alg none": unsigned,
-        "wrong secret": jwt.encode(_claims(), "another-secret-entirely-32-chars-long", "HS256"),
+        "wrong secret": jwt.encode(_claims(), "another-secret-entirely-" + "w" * 64, "HS256"),
         "expired": jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(minutes=1)), secret, "HS256"),
         "no client_id": jwt.encode(_claims(client_id=None), secret, "HS256"),
         "no exp": jwt.encode({"sub": "alice", "client_id": "acme"}, secret, "HS256"),
@@ -106,7 +106,7 @@ async def test_approve_before_storyboard_is_conflict(client: httpx.AsyncClient) 
     job = await create_job(client)  # no worker runs: it stays pending
     body = await mutate(client, "approveStoryboard", job["id"])
     assert error_code(body) == "CONFLICT"
-    assert body["errors"][0]["extensions"]["status"] == "pending"
+    assert body["errors"][0]["extensions"]["status"] == "PENDING"
 
 
 async def test_deep_query_is_refused_with_a_clear_message(client: httpx.AsyncClient) -> None:

@@ -22,11 +22,11 @@ from tests.conftest import make_token
 from tests.helpers import create_job, mutate, wait_for_status
 from tests.live import live_server, subscribe
 
-STAGES = ["pending", "generating_storyboard", "storyboard_complete", "rendering", "stitching", "completed"]
+STAGES = ["PENDING", "GENERATING_STORYBOARD", "STORYBOARD_COMPLETE", "RENDERING", "STITCHING", "COMPLETED"]
 
 
 async def drive_to_completion(client: httpx.AsyncClient, job_id: str) -> None:
-    await wait_for_status(client, job_id, "storyboard_complete")
+    await wait_for_status(client, job_id, "STORYBOARD_COMPLETE")
     assert not (await mutate(client, "approveStoryboard", job_id)).get("errors")
     assert not (await mutate(client, "renderVideo", job_id)).get("errors")
 
@@ -43,11 +43,11 @@ async def test_a_subscriber_sees_every_step_live(app: Any, client: httpx.AsyncCl
         await drive_to_completion(client, job["id"])
         events = await asyncio.wait_for(events_task, 60)
     assert events[0]["event"] == "snapshot"
-    assert events[-1]["status"] == "completed" and events[-1]["progress"] == 100
+    assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100
     statuses = [e["status"] for e in events]
     seen = [s for s in STAGES if s in statuses]
-    assert seen == [s for s in STAGES if s != "pending"] or seen == STAGES
-    run = [e["progress"] for e in events if e["status"] in ("rendering", "stitching", "completed")]
+    assert seen == [s for s in STAGES if s != "PENDING"] or seen == STAGES
+    run = [e["progress"] for e in events if e["status"] in ("RENDERING", "STITCHING", "COMPLETED")]
     assert run == sorted(run), "render progress must never go backwards"
     assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
 
@@ -87,7 +87,7 @@ async def test_a_worker_in_another_process_publishes_to_the_api(app: Any, client
             events_task = asyncio.create_task(collect(host, make_token(settings), job["id"]))
             await drive_to_completion(client, job["id"])
             events = await asyncio.wait_for(events_task, 90)
-        assert events[-1]["status"] == "completed"
+        assert events[-1]["status"] == "COMPLETED"
     finally:
         worker.terminate()
         _, stderr = worker.communicate(timeout=30)
@@ -117,21 +117,21 @@ async def test_a_redis_restart_mid_job_still_delivers_the_final_state(settings: 
 
             watcher = asyncio.create_task(watch())
             await asyncio.sleep(0.5)
-            assert events and events[0]["status"] == "pending"
+            assert events and events[0]["status"] == "PENDING"
             valkey.stop()  # the pub/sub link drops; the job finishes while Redis is away
             await asyncio.sleep(0.3)
             await Pipeline(runtime, job["id"], asyncio.Semaphore(4)).generate_storyboard()
             valkey.start()
             # The storyboard state was published while Redis was down: the resync re-reads it.
             for _ in range(150):
-                if any(e["status"] == "storyboard_complete" for e in events):
+                if any(e["status"] == "STORYBOARD_COMPLETE" for e in events):
                     break
                 await asyncio.sleep(0.1)
-            assert any(e["status"] == "storyboard_complete" for e in events)
+            assert any(e["status"] == "STORYBOARD_COMPLETE" for e in events)
             canceled = await mutate(client, "cancelJob", job["id"])
             assert not canceled.get("errors")
             await asyncio.wait_for(watcher, 30)
-            assert events[-1]["status"] == "canceled"
+            assert events[-1]["status"] == "CANCELED"
     finally:
         await runtime.aclose()
         valkey.stop()
@@ -141,7 +141,7 @@ async def test_the_cache_serves_a_fresh_value_right_after_an_update(client: http
     job = await create_job(client)
     from tests.helpers import get_job
 
-    assert (await get_job(client, job["id"]))["status"] == "pending"  # now cached
+    assert (await get_job(client, job["id"]))["status"] == "PENDING"  # now cached
     assert await runtime.redis.exists(runtime.cache.key(job["id"]))
     await mutate(client, "cancelJob", job["id"])
-    assert (await get_job(client, job["id"]))["status"] == "canceled"
+    assert (await get_job(client, job["id"]))["status"] == "CANCELED"

@@ -15,8 +15,8 @@ from tests.helpers import create_job, error_code, mutate, wait_for_status
 
 async def test_brief_to_video_through_the_api(client: httpx.AsyncClient, runtime: Runtime, worker: Any) -> None:
     job = await create_job(client, sceneCount=3, targetDuration=3.0, aspectRatio="PORTRAIT_9_16", resolution="R480P")
-    assert job["status"] == "pending"
-    job = await wait_for_status(client, job["id"], "storyboard_complete")
+    assert job["status"] == "PENDING"
+    job = await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
     assert [s["index"] for s in job["scenes"]] == [0, 1, 2]
     assert all(s["image"]["width"] == 480 and s["image"]["height"] == 854 for s in job["scenes"])
     assert job["estimatedCost"] == 0.0
@@ -31,8 +31,8 @@ async def test_brief_to_video_through_the_api(client: httpx.AsyncClient, runtime
     assert again["approved"] and [e["type"] for e in again["events"]].count("approved") == 1
 
     rendering = (await mutate(client, "renderVideo", job["id"]))["data"]["renderVideo"]
-    assert rendering["status"] == "rendering"
-    done = await wait_for_status(client, job["id"], "completed")
+    assert rendering["status"] == "RENDERING"
+    done = await wait_for_status(client, job["id"], "COMPLETED")
     assert done["progress"] == 100
     assert done["video"]["contentType"] == "video/mp4" and done["thumbnail"]["contentType"] == "image/jpeg"
 
@@ -54,7 +54,7 @@ async def test_brief_to_video_through_the_api(client: httpx.AsyncClient, runtime
 async def test_cancel_a_pending_job(client: httpx.AsyncClient) -> None:
     job = await create_job(client)
     canceled = (await mutate(client, "cancelJob", job["id"]))["data"]["cancelJob"]
-    assert canceled["status"] == "canceled"
+    assert canceled["status"] == "CANCELED"
     assert error_code(await mutate(client, "retryJob", job["id"])) == "CONFLICT"
     again = (await mutate(client, "cancelJob", job["id"]))["data"]["cancelJob"]
-    assert again["status"] == "canceled"
+    assert again["status"] == "CANCELED"

@@ -43,7 +43,7 @@ async def provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
 
 async def storyboard(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
     job = await create_job(client, **input)
-    return await wait_for_status(client, job["id"], "storyboard_complete")
+    return await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
 
 
 async def approve_and_render(client: httpx.AsyncClient, job_id: str) -> None:
@@ -60,7 +60,7 @@ async def test_costs_are_estimated_and_recorded_from_the_price_table(client: htt
     storyboard_cost = job["actualCost"]
     assert storyboard_cost > 0  # plan + two images were paid for
     await approve_and_render(client, job["id"])
-    done = await wait_for_status(client, job["id"], "completed")
+    done = await wait_for_status(client, job["id"], "COMPLETED")
     assert done["actualCost"] == pytest.approx(storyboard_cost + expected_estimate, rel=1e-6)
     assert fake.kind_count("video") == 2 and video.model in [ref for ref, _ in fake.create_calls]
 
@@ -69,7 +69,7 @@ async def test_a_scene_that_fails_once_succeeds_on_retry(client: httpx.AsyncClie
     job = await storyboard(client)
     fake.fail_next("video", 1, error="CUDA out of memory")
     await approve_and_render(client, job["id"])
-    done = await wait_for_status(client, job["id"], "completed")
+    done = await wait_for_status(client, job["id"], "COMPLETED")
     assert done["retryCount"] == 1
     assert fake.kind_count("video") == 3  # two scenes, one retried
     assert "prediction_retry" in [e["type"] for e in done["events"]]
@@ -79,12 +79,12 @@ async def test_a_scene_that_fails_three_times_fails_the_job_clearly(client: http
     job = await storyboard(client, sceneCount=1, targetDuration=2.0)
     fake.fail_next("video", 3, error="NSFW content detected")
     await approve_and_render(client, job["id"])
-    failed = await wait_for_status(client, job["id"], "failed")
+    failed = await wait_for_status(client, job["id"], "FAILED")
     assert "NSFW content detected" in failed["errorMessage"] and failed["errorMessage"].startswith("render failed")
     assert failed["retryCount"] == 2
     retried = (await mutate(client, "retryJob", job["id"]))["data"]["retryJob"]
-    assert retried["status"] == "rendering"
-    await wait_for_status(client, job["id"], "completed")
+    assert retried["status"] == "RENDERING"
+    await wait_for_status(client, job["id"], "COMPLETED")
 
 
 async def test_cancel_mid_render_cancels_in_flight_predictions(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
@@ -97,9 +97,9 @@ async def test_cancel_mid_render_cancels_in_flight_predictions(client: httpx.Asy
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.2)
     canceled = (await mutate(client, "cancelJob", job["id"]))["data"]["cancelJob"]
-    assert canceled["status"] == "canceled"
+    assert canceled["status"] == "CANCELED"
     assert len(fake.cancel_calls) == 2
-    final = await wait_for_status(client, job["id"], "canceled")
+    final = await wait_for_status(client, job["id"], "CANCELED")
     assert final["actualCost"] > 0  # the storyboard it already paid for stays recorded
 
 
@@ -127,7 +127,7 @@ async def test_a_render_killed_halfway_resumes_without_paying_twice(client: http
 async def storyboard_without_worker(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, Any]:
     job = await create_job(client)
     await Pipeline(runtime, job["id"], asyncio.Semaphore(8)).generate_storyboard()
-    return await wait_for_status(client, job["id"], "storyboard_complete")
+    return await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
 
 
 async def test_render_over_the_daily_budget_is_refused_before_queueing(client: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
@@ -136,5 +136,5 @@ async def test_render_over_the_daily_budget_is_refused_before_queueing(client: h
     assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
     body = await mutate(client, "renderVideo", job["id"])
     assert error_code(body) == "BUDGET_EXCEEDED"
-    assert (await wait_for_status(client, job["id"], "storyboard_complete"))["status"] == "storyboard_complete"
+    assert (await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE"))["status"] == "STORYBOARD_COMPLETE"
     assert await runtime.queue.zcard("reelforge:queue") == 0
