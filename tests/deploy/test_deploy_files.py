@@ -72,7 +72,8 @@ def canonical_env_names() -> set[str]:
 
 
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    spec: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return spec
 
 
 def fly() -> dict[str, Any]:
@@ -210,7 +211,7 @@ def test_api_and_worker_share_the_data_volume_at_the_storage_path() -> None:
 
 def test_api_runs_no_embedded_worker_when_a_worker_service_exists() -> None:
     env = app_environment("api", SAMPLE_SECRETS)
-    settings = Settings(_env_file=None, embedded_worker=env["EMBEDDED_WORKER"])  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, embedded_worker=env["EMBEDDED_WORKER"])
     assert settings.embedded_worker is False
 
 
@@ -228,7 +229,7 @@ def test_compose_app_environment_is_accepted_by_settings(
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("VIDEO_STORAGE_PATH", str(tmp_path))  # not /data on this machine
-        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None)
         assert settings.is_production, name
         assert settings.resolved_database_url.startswith("postgresql+asyncpg://"), name
         assert settings.redis_url == "redis://redis:6379/0", name
@@ -370,7 +371,7 @@ def test_env_example_values_are_accepted_by_settings(
     for key, value in app.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("VIDEO_STORAGE_PATH", str(tmp_path))
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     # A sample of the documented forms: a duration, a JSON list, an alias-backed secret.
     assert settings.stuck_job_after.total_seconds() == 15 * 60
     assert settings.allowed_origins == ["https://app.example.com"]
@@ -572,7 +573,7 @@ def test_grafana_dashboards_use_the_provisioned_datasource() -> None:
 
 def test_litestream_replicates_the_sqlite_file_the_app_uses() -> None:
     config = yaml.safe_load((DEPLOY / "litestream.yml").read_text())
-    settings = Settings(_env_file=None, video_storage_path=Path(STORAGE))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, video_storage_path=Path(STORAGE))
     app_path = settings.resolved_database_url.removeprefix("sqlite+aiosqlite:///")
     (db,) = config["dbs"]
     assert db["path"] == app_path
@@ -654,7 +655,7 @@ async def test_the_app_serves_the_health_and_metrics_paths_the_files_use(
 
     from reelforge.app import create_app
 
-    settings = Settings(_env_file=None, video_storage_path=tmp_path)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, video_storage_path=tmp_path)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)  # no lifespan: nothing else needs to run
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

@@ -133,7 +133,7 @@ def test_every_dashboard_target_and_rule_queries_at_least_one_metric() -> None:
 
 def test_every_queried_metric_is_exposed_by_the_code() -> None:
     exposed = exposed_names() | {name: name for name in PROMETHEUS_SERIES}
-    unknown = {}
+    unknown: dict[str, list[str]] = {}
     for where, expr in all_exprs():
         for name in sorted(metric_names(expr) - set(exposed)):
             unknown.setdefault(name, []).append(where)
