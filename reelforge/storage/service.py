@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelforge.media.ffmpeg import probe
+from reelforge.media.ffmpeg import MediaInfo, probe
 from reelforge.models import Asset, AssetKind, new_id
 from reelforge.storage.blobs import BlobStore
 from reelforge.storage.repository import AssetRepository
@@ -58,9 +58,12 @@ class AssetStore:
         original_filename: str | None = None,
         sha256: str | None = None,
         asset_id: str | None = None,
+        info: MediaInfo | None = None,
     ) -> Asset:
-        """Move `path` (a temp file on the blob store) into place and record it."""
-        info = await probe(path)
+        """Move `path` (a temp file on the blob store) into place and record it. `info` is
+        the file's probe when the caller already has it (uploads are probed to validate)."""
+        if info is None:
+            info = await probe(path)
         if sha256 is None:
             sha256, size = await asyncio.to_thread(_sha256, path)
         else:

@@ -1,0 +1,179 @@
+"""What an upload really is, decided by its content: the first bytes name a candidate type
+(jpg, png, mp4 or mov), then FFmpeg must probe it as that type and decode its first frame.
+The client's file name and Content-Type are never consulted.
+
+Only four kinds are accepted. Anything else (HTML, SVG, executables, HLS or ffconcat
+playlists, other image and video formats) is UNSUPPORTED_MEDIA_TYPE before it reaches
+FFmpeg; FFmpeg itself only ever reads a sniffed upload with that kind's demuxers, so a
+playlist that would make it open further files can never be opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelforge.errors import ServiceUnavailable, UnsupportedMediaType
+from reelforge.media.ffmpeg import (
+    FFmpegError,
+    FFmpegTimeoutError,
+    InvalidMediaError,
+    MediaInfo,
+    input_args,
+    probe,
+    run_ffmpeg,
+)
+
+# Bytes needed to decide: the ISO-BMFF `ftyp` box of an mp4/mov is normally 20-40 bytes.
+SNIFF_BYTES = 4096
+# A bigger picture would take hundreds of megabytes to decode (a decompression bomb).
+MAX_DIMENSION = 8192
+DECODE_TIMEOUT = 30.0
+
+ACCEPTED = "jpg, png, mp4 or mov"
+
+
+@dataclass(frozen=True)
+class MediaKind:
+    name: str  # "jpg", "png", "mp4", "mov"
+    ext: str
+    content_type: str
+    demuxers: tuple[str, ...]  # what FFmpeg may read this kind with
+    codecs: frozenset[str] | None  # the video codec FFmpeg must find; None: any
+    is_video: bool
+
+
+JPG = MediaKind("jpg", "jpg", "image/jpeg", ("image2", "jpeg_pipe"), frozenset({"mjpeg"}), False)
+PNG = MediaKind("png", "png", "image/png", ("image2", "png_pipe"), frozenset({"png"}), False)
+MP4 = MediaKind("mp4", "mp4", "video/mp4", ("mov",), None, True)
+MOV = MediaKind("mov", "mov", "video/quicktime", ("mov",), None, True)
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_JPEG_SIGNATURE = b"\xff\xd8\xff"
+
+
+def _brands(names: str) -> frozenset[bytes]:
+    """Four-character codes separated by "|" (some end in spaces: "M4V ", "qt  ")."""
+    return frozenset(name.encode("latin-1") for name in names.split("|"))
+
+
+# Major brands of the `ftyp` box that make a file an mp4 (ISO base media / MPEG-4 video).
+MP4_BRANDS = _brands(
+    "isom|iso2|iso3|iso4|iso5|iso6|iso7|iso8|iso9|mp41|mp42|mp71|avc1|M4V |M4VH|M4VP|MSNV"
+    "|XAVC|dash|f4v |mmp4|NDAS|NDSC|NDSH|NDSM|NDSP|NDSS|NDXC|NDXH|NDXM|NDXP|NDXS"
+)
+MOV_BRANDS = _brands("qt  ")
+# ISO-BMFF files that are not videos we take, even when they list a video brand as compatible.
+_NOT_VIDEO_BRANDS = _brands(
+    "heic|heix|hevc|hevx|heim|heis|mif1|msf1|avif|avis|M4A |M4B |M4P |crx |jp2 |jpx |3gp4|3gp5"
+    "|3gp6|3g2a"
+)
+
+# For a helpful message only: common things people (or attackers) send instead.
+_LOOKS_LIKE: tuple[tuple[bytes, str], ...] = (
+    (b"#EXTM3U", "an HLS playlist"),
+    (b"ffconcat", "an ffconcat playlist"),
+    (b"\x7fELF", "an executable"),
+    (b"MZ", "an executable"),
+    (b"%PDF", "a PDF"),
+    (b"GIF8", "a GIF"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"<svg", "an SVG image"),
+    (b"<?xml", "an XML document"),
+    (b"<!doctype", "an HTML page"),
+    (b"<html", "an HTML page"),
+)
+
+
+def _describe(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for prefix, what in _LOOKS_LIKE:
+        if text.startswith(prefix.lower()):
+            return what
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head[4:8] == b"ftyp" and len(head) >= 12:
+        return f"an ISO media file of brand {head[8:12].decode('latin-1')!r}"
+    return "not one of them"
+
+
+def _iso_kind(head: bytes) -> MediaKind | None:
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return None
+    size = int.from_bytes(head[0:4], "big")
+    if size < 16 or size > len(head) or size % 4:
+        return None
+    major = head[8:12]
+    compatible = {head[i : i + 4] for i in range(16, size, 4)}
+    if major in MOV_BRANDS:
+        return MOV
+    if major in MP4_BRANDS:
+        return MP4
+    if major in _NOT_VIDEO_BRANDS or compatible & _NOT_VIDEO_BRANDS:
+        return None
+    if compatible & MP4_BRANDS:
+        return MP4
+    if compatible & MOV_BRANDS:
+        return MOV
+    return None
+
+
+def sniff(head: bytes) -> MediaKind:
+    """The kind named by the first bytes of a file (up to :data:`SNIFF_BYTES` of them).
+
+    Raises UNSUPPORTED_MEDIA_TYPE for anything but jpg, png, mp4 and mov.
+    """
+    if head.startswith(_JPEG_SIGNATURE):
+        return JPG
+    if head.startswith(_PNG_SIGNATURE):
+        return PNG
+    kind = _iso_kind(head)
+    if kind is not None:
+        return kind
+    raise UnsupportedMediaType(
+        f"only {ACCEPTED} files are accepted; this is {_describe(head)}",
+        accepted=[k.content_type for k in (JPG, PNG, MP4, MOV)],
+    )
+
+
+def _check_info(kind: MediaKind, info: MediaInfo) -> None:
+    if kind.is_video:
+        if not info.format_name.startswith("mov,mp4"):
+            raise UnsupportedMediaType(f"not a valid {kind.name} file")
+        if info.duration_seconds <= 0:
+            raise UnsupportedMediaType(f"the {kind.name} file has no playable video")
+    elif info.format_name not in kind.demuxers:
+        raise UnsupportedMediaType(f"not a valid {kind.name} file")
+    if kind.codecs is not None and info.video_codec not in kind.codecs:
+        raise UnsupportedMediaType(f"not a valid {kind.name} file")
+    if max(info.width, info.height) > MAX_DIMENSION:
+        raise UnsupportedMediaType(
+            f"pictures are limited to {MAX_DIMENSION}x{MAX_DIMENSION} pixels "
+            f"(this one is {info.width}x{info.height})"
+        )
+
+
+async def verify_media(path: Path, kind: MediaKind) -> MediaInfo:
+    """Probe ``path`` as ``kind`` and decode its first frame; return what the probe found.
+
+    Raises UNSUPPORTED_MEDIA_TYPE when FFmpeg cannot read it as that kind, and
+    SERVICE_UNAVAILABLE when FFmpeg runs out of time.
+    """
+    try:
+        info = await probe(path)
+        _check_info(kind, info)
+        # A real decode of the first frame with only this kind's demuxers: garbage behind
+        # a valid header fails here (-xerror stops at the first decoding error).
+        await run_ffmpeg(
+            [
+                "-xerror",
+                *input_args(path, demuxers=kind.demuxers),
+                *("-map", "0:V:0", "-frames:v", "1", "-f", "null", "-"),
+            ],
+            timeout=DECODE_TIMEOUT,
+        )
+    except FFmpegTimeoutError as exc:
+        raise ServiceUnavailable("checking the file took too long; try again later") from exc
+    except (InvalidMediaError, FFmpegError) as exc:
+        raise UnsupportedMediaType(f"not a valid {kind.name} file") from exc
+    return info

@@ -1,0 +1,253 @@
+"""The upload service: one path for the GraphQL mutation and the REST route.
+
+    rate limit ─▶ sniff the first bytes ─▶ stream to a temp file (size cap, sha256)
+               ─▶ malware scan (when CLAMAV_URL is set) ─▶ probe + decode as the sniffed
+               kind ─▶ rename into uploads/{client_id}/{asset_id}.{ext} and record the row
+
+Memory stays flat whatever the size: chunks go to disk in blocks of about 1 MiB. The
+temp file lives on the blob store's filesystem and is removed on every failure, so a
+refused, cut-off or failed upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import time
+import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
+
+from reelforge.auth import Principal
+from reelforge.config import Settings
+from reelforge.errors import BadUserInput, PayloadTooLarge, ReelforgeError, ServiceUnavailable
+from reelforge.models import Asset, AssetKind
+from reelforge.observability.metrics import UPLOAD_BYTES, UPLOADS
+from reelforge.ratelimit import RateLimiter
+from reelforge.storage.blobs import BlobStore
+from reelforge.storage.scan import scan_file
+from reelforge.storage.service import AssetStore
+from reelforge.storage.sniff import SNIFF_BYTES, sniff, verify_media
+
+log = structlog.get_logger(__name__)
+
+WRITE_BLOCK = 1024 * 1024  # bytes buffered before one write (+ hash update) in a thread
+READ_CHUNK = 1024 * 1024  # bytes read at a time from a Starlette UploadFile
+MAX_FILENAME_CHARS = 255  # assets.original_filename
+
+
+class UploadRuntime(Protocol):
+    """What the upload service needs of :class:`reelforge.runtime.Runtime`."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    @property
+    def redis_url(self) -> str: ...
+
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+
+def limiter_for(runtime: UploadRuntime) -> RateLimiter:
+    """The runtime's rate limiter (``runtime.limiter``), made on first use from its Redis."""
+    limiter = getattr(runtime, "limiter", None)
+    if not isinstance(limiter, RateLimiter):
+        limiter = RateLimiter.for_runtime(runtime)
+        setattr(runtime, "limiter", limiter)  # noqa: B010 - Runtime may not declare it (yet)
+    return limiter
+
+
+def sanitize_filename(name: str | None) -> str | None:
+    """The client's file name as metadata: its last path component, without control
+    characters, at most 255 characters. Never used in a path."""
+    if not name:
+        return None
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if name in {"", ".", ".."}:
+        return None
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = stem[: MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_FILENAME_CHARS]
+    return name
+
+
+async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    """The bytes of a Starlette UploadFile (what Strawberry hands the mutation), read in
+    blocks without loading the file in memory."""
+    await upload.seek(0)
+    while chunk := await upload.read(READ_CHUNK):
+        yield chunk
+
+
+def _is_disk_full(exc: OSError) -> bool:
+    return exc.errno in {errno.ENOSPC, errno.EDQUOT}
+
+
+def _storage_full() -> ServiceUnavailable:
+    return ServiceUnavailable("storage is full")
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"uploads are limited to {max_bytes} bytes ({max_bytes / 1024 / 1024:g} MB)",
+        maxBytes=max_bytes,
+    )
+
+
+def write_block(f: BinaryIO, digest: hashlib._Hash, block: bytes | bytearray) -> None:
+    """Write one block and hash it (run in a thread: both release the GIL)."""
+    f.write(block)
+    digest.update(block)
+
+
+async def _read_head(
+    stream: AsyncIterator[bytes], max_bytes: int
+) -> tuple[bytes, list[bytes], int]:
+    """Read until :data:`SNIFF_BYTES` are in (or the stream ends)."""
+    pending: list[bytes] = []
+    size = 0
+    while size < SNIFF_BYTES:
+        try:
+            chunk = await anext(stream)
+        except StopAsyncIteration:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        pending.append(chunk)
+    return b"".join(pending)[:SNIFF_BYTES], pending, size
+
+
+async def _spool(
+    path: Path, pending: list[bytes], stream: AsyncIterator[bytes], size: int, max_bytes: int
+) -> tuple[int, str]:
+    """Write the chunks read so far and the rest of ``stream`` to ``path``; refuse the
+    upload the moment it passes ``max_bytes``. Returns (size, sha256)."""
+    digest = hashlib.sha256()
+    buffer = bytearray()
+    for chunk in pending:
+        buffer += chunk
+    try:
+        f = await asyncio.to_thread(path.open, "xb")
+        try:
+            async for chunk in stream:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _too_large(max_bytes)
+                buffer += chunk
+                if len(buffer) >= WRITE_BLOCK:
+                    await asyncio.to_thread(write_block, f, digest, buffer)
+                    buffer.clear()
+            if buffer:
+                await asyncio.to_thread(write_block, f, digest, buffer)
+            await asyncio.to_thread(f.flush)
+        finally:
+            await asyncio.to_thread(f.close)
+    except OSError as exc:
+        if _is_disk_full(exc):
+            raise _storage_full() from exc
+        raise
+    # The real size on disk, whatever the transport said along the way.
+    real_size = (await asyncio.to_thread(path.stat)).st_size
+    if real_size != size:
+        raise ServiceUnavailable("the upload could not be written completely; try again")
+    if real_size > max_bytes:
+        raise _too_large(max_bytes)
+    return size, digest.hexdigest()
+
+
+async def _receive(
+    runtime: UploadRuntime,
+    principal: Principal,
+    chunks: AsyncIterator[bytes],
+    filename: str | None,
+) -> Asset:
+    settings = runtime.settings
+    max_bytes = settings.max_upload_bytes
+    head, pending, size = await _read_head(chunks, max_bytes)
+    if not head:
+        raise BadUserInput("the file is empty")
+    kind = sniff(head)  # before anything touches the disk
+    with runtime.blobs.temp_path(f".{kind.ext}") as tmp:
+        size, sha256 = await _spool(tmp, pending, chunks, size, max_bytes)
+        del pending
+        if settings.clamav_url:
+            await scan_file(settings.clamav_url, tmp)
+        info = await verify_media(tmp, kind)
+        try:
+            async with runtime.session() as session:
+                return await AssetStore(session, runtime.blobs).store_file(
+                    tmp,
+                    client_id=principal.client_id,
+                    job_id=None,
+                    kind=AssetKind.UPLOAD,
+                    content_type=kind.content_type,
+                    original_filename=sanitize_filename(filename),
+                    sha256=sha256,
+                    info=info,
+                )
+        except OSError as exc:
+            if _is_disk_full(exc):
+                raise _storage_full() from exc
+            raise
+
+
+async def receive_upload(
+    runtime: UploadRuntime,
+    principal: Principal,
+    chunks: AsyncIterator[bytes],
+    *,
+    filename: str | None,
+) -> Asset:
+    """Validate, store and record one uploaded file for ``principal``.
+
+    Raises RATE_LIMITED (``settings.upload_rate_limit`` per user), PAYLOAD_TOO_LARGE (over
+    ``settings.max_upload_bytes``, checked while streaming), UNSUPPORTED_MEDIA_TYPE
+    (anything but a readable jpg, png, mp4 or mov; malware), BAD_USER_INPUT (empty) and
+    SERVICE_UNAVAILABLE (storage full, scanner down).
+    """
+    started = time.perf_counter()
+    outcome = "aborted"
+    try:
+        await limiter_for(runtime).hit(
+            runtime.settings.upload_rate_limit, "upload", principal.client_id, principal.user_id
+        )
+        asset = await _receive(runtime, principal, chunks, filename)
+        outcome = "accepted"
+    except ReelforgeError as exc:
+        outcome = exc.code.value
+        log.info(
+            "upload.rejected",
+            code=exc.code.value,
+            reason=exc.message,
+            client_id=principal.client_id,
+            user_id=principal.user_id,
+        )
+        raise
+    finally:
+        UPLOADS.labels(outcome=outcome).inc()
+    UPLOAD_BYTES.inc(asset.size_bytes)
+    log.info(
+        "upload.accepted",
+        asset_id=asset.id,
+        client_id=asset.client_id,
+        user_id=principal.user_id,
+        content_type=asset.content_type,
+        size_bytes=asset.size_bytes,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return asset
