@@ -129,7 +129,7 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(runtime=runtime, principal_or_error=principal, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> None:
-        params = getattr(context, "connection_params", None) or {}
+        params = context.connection_params or {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("token") or ""
         token = bearer_token(raw) if " " in str(raw) else str(raw) or None
         try:

@@ -71,7 +71,7 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
         app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, lifespan="on",
-            timeout_graceful_shutdown=20, proxy_headers=True, ws_ping_interval=20,
+            timeout_graceful_shutdown=20, proxy_headers=True, ws="websockets-sansio",
         )
         server = uvicorn.Server(config)
         if banner and settings.env is not Environment.PRODUCTION:

@@ -10,13 +10,23 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 PLACEHOLDER_SECRETS = frozenset({"", DEV_JWT_SECRET, "change-me", "changeme", "secret", "xxx"})
+
+
+def _seconds(value: object) -> object:
+    """Accept plain seconds ("120", "0.5") as well as ISO-8601 ("PT2M") for durations."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds)]
 
 
 class Environment(StrEnum):
@@ -45,7 +55,7 @@ class Settings(BaseSettings):
     # Auth
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    signed_url_ttl: timedelta = timedelta(hours=1)
+    signed_url_ttl: Duration = timedelta(hours=1)
 
     # Generation
     provider: Literal["auto", "preview", "replicate"] = "auto"
@@ -54,15 +64,15 @@ class Settings(BaseSettings):
     )
     replicate_base_url: str = "https://api.replicate.com"
     replicate_webhook_secret: SecretStr | None = None  # fetched from Replicate when unset
-    replicate_poll_interval: timedelta = timedelta(seconds=2)
-    replicate_image_timeout: timedelta = timedelta(seconds=120)
-    replicate_video_timeout: timedelta = timedelta(seconds=600)
+    replicate_poll_interval: Duration = timedelta(seconds=2)
+    replicate_image_timeout: Duration = timedelta(seconds=120)
+    replicate_video_timeout: Duration = timedelta(seconds=600)
     models_file: Path | None = None  # JSON model/price table overriding the defaults
     prediction_retries: int = Field(default=2, ge=0, le=10)
-    prediction_retry_backoff: timedelta = timedelta(seconds=2)  # doubled on each retry
+    prediction_retry_backoff: Duration = timedelta(seconds=2)  # doubled on each retry
     scene_concurrency: int = Field(default=4, ge=1, le=32)  # per job
     global_concurrency: int = Field(default=8, ge=1, le=256)  # per worker process
-    ffmpeg_timeout: timedelta = timedelta(minutes=10)
+    ffmpeg_timeout: Duration = timedelta(minutes=10)
 
     # Limits
     daily_budget_dollars: float | None = Field(default=None, ge=0)  # per client; off when unset
@@ -77,8 +87,8 @@ class Settings(BaseSettings):
     clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads
 
     # Jobs
-    cache_ttl: timedelta = timedelta(seconds=30)
-    stuck_job_after: timedelta = timedelta(minutes=15)
+    cache_ttl: Duration = timedelta(seconds=30)
+    stuck_job_after: Duration = timedelta(minutes=15)
     worker_metrics_port: int = 9091
     embedded_worker: bool = True  # `serve` runs an arq worker in-process
 

@@ -44,7 +44,9 @@ class ReelforgeError(Exception):
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.extensions = extensions
+        # Public details of the error, the stable code first (GraphQL copies this dict into
+        # `extensions` wherever the error surfaces, subscriptions included).
+        self.extensions: dict[str, Any] = {"code": self.code.value, **extensions}
 
     @property
     def http_status(self) -> int:
@@ -93,3 +95,9 @@ class UnsupportedMediaType(ReelforgeError):
 
 class ServiceUnavailable(ReelforgeError):
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class InternalError(ReelforgeError):
+    """An unexpected failure, masked: the message carries only an id that is in the logs."""
+
+    code = ErrorCode.INTERNAL_SERVER_ERROR

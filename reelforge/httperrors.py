@@ -13,5 +13,5 @@ def error_response(exc: ReelforgeError) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     if exc.http_status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    body = {"error": {"code": exc.code.value, "message": exc.message, **exc.extensions}}
+    body = {"error": {"message": exc.message, **exc.extensions}}
     return JSONResponse(body, status_code=exc.http_status, headers=headers)

@@ -5,18 +5,22 @@ database, so a final state published while the link was down is never missed."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import strawberry
+import structlog
 
+from reelforge.errors import InternalError, ReelforgeError
 from reelforge.events import RECONNECTED, job_channel
-from reelforge.jobs.service import JobService
 from reelforge.models import JobStatus
 from reelforge.observability.metrics import ACTIVE_SUBSCRIPTIONS
-from reelforge.runtime import progress_payload
+from reelforge.runtime import Runtime, progress_payload
 from reelforge.jobs.repository import JobChange
 from reelforge.schema.context import Info
 from reelforge.schema.types import JobProgress
+
+log = structlog.get_logger(__name__)
 
 
 async def job_progress(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobProgress, None]:
@@ -25,29 +29,40 @@ async def job_progress(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobP
 
     async def snapshot(event: str) -> JobProgress:
         async with runtime.session() as session:
-            row = await JobService(runtime, session, principal).repo.get(
-                str(job_id), client_id=principal.client_id
-            )
+            row = await runtime.jobs(session).get(str(job_id), client_id=principal.client_id)
         return JobProgress.from_payload(progress_payload(row, JobChange(event=event)))
 
     ACTIVE_SUBSCRIPTIONS.inc()
     try:
-        # Subscribe before reading, so nothing published in between is lost.
-        async with runtime.bus.subscribe(job_channel(str(job_id))) as messages:
-            current = await snapshot("snapshot")
+        async for update in _job_updates(runtime, job_id, snapshot):
+            yield update
+    except ReelforgeError:
+        raise
+    except Exception as exc:  # subscriptions bypass the operation extension: mask here
+        error_id = uuid.uuid4().hex[:12]
+        log.error("subscription.unexpected_error", error_id=error_id, exc_info=exc)
+        raise InternalError(f"Unexpected error (id {error_id})", errorId=error_id) from None
+    finally:
+        ACTIVE_SUBSCRIPTIONS.dec()
+
+
+async def _job_updates(
+    runtime: Runtime, job_id: strawberry.ID, snapshot: Callable[[str], Awaitable[JobProgress]]
+) -> AsyncGenerator[JobProgress, None]:
+    # Subscribe before reading, so nothing published in between is lost.
+    async with runtime.bus.subscribe(job_channel(str(job_id))) as messages:
+        current = await snapshot("snapshot")
+        yield current
+        if JobStatus(current.status).is_terminal:
+            return
+        async for message in messages:
+            if message == RECONNECTED:
+                latest = await snapshot("resync")
+                if latest.updated_at == current.updated_at:
+                    continue
+            else:
+                latest = JobProgress.from_payload(json.loads(message))
+            current = latest
             yield current
             if JobStatus(current.status).is_terminal:
                 return
-            async for message in messages:
-                if message == RECONNECTED:
-                    latest = await snapshot("resync")
-                    if latest.updated_at == current.updated_at:
-                        continue
-                else:
-                    latest = JobProgress.from_payload(json.loads(message))
-                current = latest
-                yield current
-                if JobStatus(current.status).is_terminal:
-                    return
-    finally:
-        ACTIVE_SUBSCRIPTIONS.dec()

@@ -22,6 +22,7 @@ class Context:
     principal_or_error: Principal | Unauthenticated
     request: Any = None
     response: Any = None
+    connection_params: dict[str, Any] | None = None  # websocket connection_init payload
     _session: AsyncSession | None = field(default=None, repr=False)
 
     @property
