@@ -17,11 +17,10 @@ from reelforge.errors import ServiceUnavailable, UnsupportedMediaType
 from reelforge.media.ffmpeg import (
     FFmpegError,
     FFmpegTimeoutError,
-    InvalidMediaError,
     MediaInfo,
     input_args,
     probe,
-    run_ffmpeg,
+    run_ffmpeg_inputs,
 )
 
 # Bytes needed to decide: the ISO-BMFF `ftyp` box of an mp4/mov is normally 20-40 bytes.
@@ -153,27 +152,41 @@ def _check_info(kind: MediaKind, info: MediaInfo) -> None:
         )
 
 
+async def _decode_first_frame(path: Path, kind: MediaKind) -> MediaInfo:
+    """One FFmpeg run: read the headers and decode the first frame, with only this kind's
+    demuxers. Decoders refuse pictures over MAX_DIMENSION² pixels (a decompression bomb
+    fails fast) and -xerror stops at the first decoding error (garbage behind a valid
+    header fails here)."""
+    infos = await run_ffmpeg_inputs(
+        [
+            "-xerror",
+            *("-max_pixels", str(MAX_DIMENSION * MAX_DIMENSION)),
+            *input_args(path, demuxers=kind.demuxers),
+            *("-map", "0:V:0", "-frames:v", "1", "-f", "null", "-"),
+        ],
+        timeout=DECODE_TIMEOUT,
+    )
+    info = infos[0] if infos else None
+    if info is None:
+        raise UnsupportedMediaType(f"not a valid {kind.name} file: no picture in it")
+    return info
+
+
 async def verify_media(path: Path, kind: MediaKind) -> MediaInfo:
-    """Probe ``path`` as ``kind`` and decode its first frame; return what the probe found.
+    """Decode the first frame of ``path`` as ``kind`` and return what FFmpeg reported
+    (geometry, codec; for videos the container's duration, to 10 ms). A video whose
+    headers give no duration (some fragmented mp4s) is probed packet by packet instead.
 
     Raises UNSUPPORTED_MEDIA_TYPE when FFmpeg cannot read it as that kind, and
     SERVICE_UNAVAILABLE when FFmpeg runs out of time.
     """
     try:
-        info = await probe(path)
-        _check_info(kind, info)
-        # A real decode of the first frame with only this kind's demuxers: garbage behind
-        # a valid header fails here (-xerror stops at the first decoding error).
-        await run_ffmpeg(
-            [
-                "-xerror",
-                *input_args(path, demuxers=kind.demuxers),
-                *("-map", "0:V:0", "-frames:v", "1", "-f", "null", "-"),
-            ],
-            timeout=DECODE_TIMEOUT,
-        )
+        info = await _decode_first_frame(path, kind)
+        if kind.is_video and info.duration_seconds <= 0:
+            info = await probe(path)
     except FFmpegTimeoutError as exc:
         raise ServiceUnavailable("checking the file took too long; try again later") from exc
-    except (InvalidMediaError, FFmpegError) as exc:
+    except FFmpegError as exc:  # InvalidMediaError included
         raise UnsupportedMediaType(f"not a valid {kind.name} file") from exc
+    _check_info(kind, info)
     return info

@@ -1,12 +1,14 @@
 """The upload service: one path for the GraphQL mutation and the REST route.
 
-    rate limit ─▶ sniff the first bytes ─▶ stream to a temp file (size cap, sha256)
-               ─▶ malware scan (when CLAMAV_URL is set) ─▶ probe + decode as the sniffed
-               kind ─▶ rename into uploads/{client_id}/{asset_id}.{ext} and record the row
+    rate limit ─▶ sniff the first bytes ─▶ stream to a temp file (size cap; sha256 on its
+    own thread) ─▶ malware scan (when CLAMAV_URL is set) ─▶ FFmpeg reads the headers and
+    decodes the first frame as the sniffed kind ─▶ rename into
+    uploads/{client_id}/{asset_id}.{ext} and record the row
 
-Memory stays flat whatever the size: chunks go to disk in blocks of about 1 MiB. The
-temp file lives on the blob store's filesystem and is removed on every failure, so a
-refused, cut-off or failed upload leaves nothing behind.
+Memory stays flat whatever the size: chunks go to disk in blocks of about 1 MiB and the
+hash is at most a few blocks behind. The temp file lives on the blob store's filesystem
+and is removed on every failure, so a refused, cut-off or failed upload leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import errno
 import hashlib
 import time
 import unicodedata
+from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -28,17 +32,19 @@ from starlette.datastructures import UploadFile
 from reelforge.auth import Principal
 from reelforge.config import Settings
 from reelforge.errors import BadUserInput, PayloadTooLarge, ReelforgeError, ServiceUnavailable
+from reelforge.media.ffmpeg import MediaInfo
 from reelforge.models import Asset, AssetKind
 from reelforge.observability.metrics import UPLOAD_BYTES, UPLOADS
 from reelforge.ratelimit import RateLimiter
 from reelforge.storage.blobs import BlobStore
 from reelforge.storage.scan import scan_file
 from reelforge.storage.service import AssetStore
-from reelforge.storage.sniff import SNIFF_BYTES, sniff, verify_media
+from reelforge.storage.sniff import SNIFF_BYTES, MediaKind, sniff, verify_media
 
 log = structlog.get_logger(__name__)
 
-WRITE_BLOCK = 1024 * 1024  # bytes buffered before one write (+ hash update) in a thread
+WRITE_BLOCK = 1024 * 1024  # bytes gathered before one write (and one hash update) in a thread
+HASH_BACKLOG = 8  # blocks the hash may lag behind the stream
 READ_CHUNK = 1024 * 1024  # bytes read at a time from a Starlette UploadFile
 MAX_FILENAME_CHARS = 255  # assets.original_filename
 
@@ -108,10 +114,40 @@ def _too_large(max_bytes: int) -> PayloadTooLarge:
     )
 
 
-def write_block(f: BinaryIO, digest: hashlib._Hash, block: bytes | bytearray) -> None:
-    """Write one block and hash it (run in a thread: both release the GIL)."""
-    f.write(block)
-    digest.update(block)
+def write_block(f: BinaryIO, block: list[bytes]) -> None:
+    """Write one block of chunks (run in a thread)."""
+    for chunk in block:
+        f.write(chunk)
+
+
+def _hash_block(digest: hashlib._Hash, block: list[bytes]) -> None:
+    for chunk in block:
+        digest.update(chunk)
+
+
+class StreamingHash:
+    """sha256 of the blocks in the order they are fed, on a thread of its own (hashlib
+    releases the GIL): it keeps pace with the stream without holding it up, at most
+    :data:`HASH_BACKLOG` blocks behind, and finishes while FFmpeg checks the file."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-sha256")
+        self._pending: deque[asyncio.Future[None]] = deque()
+
+    async def feed(self, block: list[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        self._pending.append(loop.run_in_executor(self._thread, _hash_block, self._digest, block))
+        while len(self._pending) > HASH_BACKLOG:
+            await self._pending.popleft()
+
+    async def hexdigest(self) -> str:
+        while self._pending:
+            await self._pending.popleft()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 async def _read_head(
@@ -133,14 +169,31 @@ async def _read_head(
 
 
 async def _spool(
-    path: Path, pending: list[bytes], stream: AsyncIterator[bytes], size: int, max_bytes: int
-) -> tuple[int, str]:
-    """Write the chunks read so far and the rest of ``stream`` to ``path``; refuse the
-    upload the moment it passes ``max_bytes``. Returns (size, sha256)."""
-    digest = hashlib.sha256()
-    buffer = bytearray()
-    for chunk in pending:
-        buffer += chunk
+    path: Path,
+    pending: list[bytes],
+    stream: AsyncIterator[bytes],
+    size: int,
+    max_bytes: int,
+    digest: StreamingHash,
+) -> int:
+    """Write the chunks read so far and the rest of ``stream`` to ``path`` (and feed them
+    to ``digest``); refuse the upload the moment it passes ``max_bytes``. Returns the size.
+
+    Blocks of about 1 MiB are written in a thread while the next block is being received,
+    so about two blocks (plus the hash backlog) are in memory.
+    """
+    block = list(pending)
+    block_bytes = sum(len(c) for c in block)
+    writing: asyncio.Future[None] | None = None
+
+    async def flush() -> None:
+        nonlocal writing, block, block_bytes
+        if writing is not None:
+            await writing
+        writing = asyncio.ensure_future(asyncio.to_thread(write_block, f, block))
+        await digest.feed(block)
+        block, block_bytes = [], 0
+
     try:
         f = await asyncio.to_thread(path.open, "xb")
         try:
@@ -148,14 +201,20 @@ async def _spool(
                 size += len(chunk)
                 if size > max_bytes:
                     raise _too_large(max_bytes)
-                buffer += chunk
-                if len(buffer) >= WRITE_BLOCK:
-                    await asyncio.to_thread(write_block, f, digest, buffer)
-                    buffer.clear()
-            if buffer:
-                await asyncio.to_thread(write_block, f, digest, buffer)
-            await asyncio.to_thread(f.flush)
+                block.append(chunk)
+                block_bytes += len(chunk)
+                if block_bytes >= WRITE_BLOCK:
+                    await flush()
+            await flush()
+            if writing is not None:
+                await writing
         finally:
+            if writing is not None:
+                # On any failure, let the write in flight finish before closing the file
+                # (its own error, if any, is superseded by the one propagating).
+                await asyncio.wait([writing])
+                if not writing.cancelled():
+                    writing.exception()
             await asyncio.to_thread(f.close)
     except OSError as exc:
         if _is_disk_full(exc):
@@ -167,7 +226,13 @@ async def _spool(
         raise ServiceUnavailable("the upload could not be written completely; try again")
     if real_size > max_bytes:
         raise _too_large(max_bytes)
-    return size, digest.hexdigest()
+    return size
+
+
+async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo:
+    if settings.clamav_url:
+        await scan_file(settings.clamav_url, path)
+    return await verify_media(path, kind)
 
 
 async def _receive(
@@ -182,12 +247,22 @@ async def _receive(
     if not head:
         raise BadUserInput("the file is empty")
     kind = sniff(head)  # before anything touches the disk
+    digest = StreamingHash()
     with runtime.blobs.temp_path(f".{kind.ext}") as tmp:
-        size, sha256 = await _spool(tmp, pending, chunks, size, max_bytes)
-        del pending
-        if settings.clamav_url:
-            await scan_file(settings.clamav_url, tmp)
-        info = await verify_media(tmp, kind)
+        try:
+            await _spool(tmp, pending, chunks, size, max_bytes, digest)
+            del pending
+            # The malware scan and FFmpeg check the file while the hash catches up.
+            checking = asyncio.ensure_future(_check(settings, tmp, kind))
+            try:
+                sha256 = await digest.hexdigest()
+                info = await checking
+            finally:
+                if not checking.done():
+                    checking.cancel()
+                    await asyncio.wait([checking])
+        finally:
+            digest.close()
         try:
             async with runtime.session() as session:
                 return await AssetStore(session, runtime.blobs).store_file(
@@ -240,6 +315,9 @@ async def receive_upload(
         raise
     finally:
         UPLOADS.labels(outcome=outcome).inc()
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
     UPLOAD_BYTES.inc(asset.size_bytes)
     log.info(
         "upload.accepted",

@@ -36,7 +36,10 @@ async def test_limit_is_per_key_with_retry_after() -> None:
     with pytest.raises(RateLimited) as caught:
         await limiter.hit("3/minute", "upload", "acme", "u1")
     assert 59 <= caught.value.retry_after <= 60
-    assert caught.value.extensions == {"retryAfter": caught.value.retry_after}
+    assert caught.value.extensions == {
+        "code": "RATE_LIMITED",
+        "retryAfter": caught.value.retry_after,
+    }
     await limiter.hit("3/minute", "upload", "acme", "u2")
 
 

@@ -12,7 +12,7 @@ import struct
 import uuid
 from collections.abc import AsyncIterator, Callable
 from tempfile import SpooledTemporaryFile
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 import httpx
 import pytest
@@ -362,8 +362,8 @@ async def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(
     media: Media,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def disk_full(f: BinaryIO, digest: Any, block: bytes | bytearray) -> None:
-        f.write(block[: len(block) // 2])
+    def disk_full(f: BinaryIO, block: list[bytes]) -> None:
+        f.write(block[0][: len(block[0]) // 2])
         f.flush()
         raise OSError(errno.ENOSPC, "No space left on device")
 
