@@ -82,10 +82,18 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
                 f"  Provider:  {settings.provider_name}\n"
                 f'  Header:    {{"Authorization": "Bearer {dev_token(settings)}"}}\n\n'
             )
+        # uvicorn re-raises the signal that stopped it once it has drained; exiting through
+        # SystemExit instead lets the embedded Valkey below stop cleanly too.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _exit_cleanly)
         server.run()
     finally:
         if valkey is not None:
             valkey.stop()
+
+
+def _exit_cleanly(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def worker(settings: Settings) -> None:
@@ -143,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
+    if args.command == "generate" and "LOG_LEVEL" not in os.environ:
+        settings = settings.model_copy(update={"log_level": "WARNING"})  # keep the progress readable
     configure_logging(settings)
     try:
         if args.command == "serve":

@@ -41,6 +41,14 @@ class ResilientRedisBackend(RedisBackend):
         self._max_backoff = max_backoff
         self.reconnects = 0
 
+    async def disconnect(self) -> None:
+        # Stop listening first: closing the link under a running listener reads as an outage.
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        await self._pubsub.aclose()
+        await self._conn.aclose()
+
     async def _pubsub_listener(self) -> None:
         attempt = 0
         while True:

@@ -39,7 +39,7 @@ async def local_server(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     from reelforge.embedded import EmbeddedValkey
 
     if is_sqlite(settings.resolved_database_url):
-        migrate(settings)
+        await asyncio.to_thread(migrate, settings)  # alembic runs its own event loop
     valkey = None if settings.redis_url else EmbeddedValkey(settings.video_storage_path / "valkey")
     redis_url = settings.redis_url or (valkey.start() if valkey else "")
     port = free_port()
@@ -79,14 +79,14 @@ class Client:
         while True:
             job = (await self.call(f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id))["job"]
             bar = "#" * (job["progress"] // 4)
-            sys.stderr.write(f"\r  {label:<11} [{bar:<25}] {job['progress']:3d}%  {job['status']:<22}")
+            sys.stderr.write(f"\r  {label:<11} [{bar:<25}] {job['progress']:3d}%  {job['status'].lower():<22}")
             sys.stderr.flush()
             if job["status"] in statuses:
                 sys.stderr.write("\n")
                 return dict(job)
-            if job["status"] in ("failed", "canceled"):
+            if job["status"] in ("FAILED", "CANCELED"):
                 sys.stderr.write("\n")
-                raise GenerateError(f"job {job['status']}: {job.get('errorMessage') or ''}")
+                raise GenerateError(f"job {job['status'].lower()}: {job.get('errorMessage') or ''}")
             await asyncio.sleep(0.5)
 
 
@@ -109,7 +109,7 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
         )
         job_id = created["createJob"]["id"]
         sys.stderr.write(f"  job {job_id}\n")
-        job = await client.wait_for(job_id, {"storyboard_complete"}, label="storyboard")
+        job = await client.wait_for(job_id, {"STORYBOARD_COMPLETE"}, label="storyboard")
         sys.stderr.write("\n  Storyboard:\n")
         for scene in job["scenes"]:
             sys.stderr.write(f"   {scene['index'] + 1}. ({scene['duration']:.1f} s) {scene['description']}\n")
@@ -123,7 +123,7 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
                 return 1
         await client.call("mutation($id: ID!) { approveStoryboard(jobId: $id) { id } }", id=job_id)
         await client.call("mutation($id: ID!) { renderVideo(jobId: $id) { id } }", id=job_id)
-        job = await client.wait_for(job_id, {"completed"}, label="render")
+        job = await client.wait_for(job_id, {"COMPLETED"}, label="render")
         video = job["video"]
         url = video["url"] if video["url"].startswith("http") else base_url + video["url"]
         args.out.parent.mkdir(parents=True, exist_ok=True)

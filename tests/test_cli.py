@@ -24,16 +24,18 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _valkeys_under(path: Path) -> list[int]:
-    """Pids of valkey-server processes whose config lives under `path`."""
+    """Pids of valkey-server processes running in a folder under `path` (Valkey rewrites
+    its command line, but it runs with its data folder as working directory)."""
     pids = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            cwd = str((proc / "cwd").resolve())
         except OSError:
             continue
-        if "valkey-server" in cmdline and str(path) in cmdline:
+        if "valkey-server" in cmdline and cwd.startswith(str(path)):
             pids.append(int(proc.name))
     return pids
 

@@ -291,15 +291,15 @@ class Pipeline:
         await gather_all([make_still(s) for s in scenes if not s.image_asset_id])
         job = await self.read()
         estimate = await self.estimate_render(job)
+        spent = await self.spent()
         await self.write(
             lambda r, j: r.transition(
                 j, JobStatus.STORYBOARD_COMPLETE, stage="storyboard", progress=STORYBOARD_BAND[1],
                 estimated_cost=estimate,
-                actual_cost=0.0,
+                actual_cost=spent,
                 change=JobChange(event="storyboard_complete", message=f"storyboard ready; render estimate ${estimate:.2f}"),
             )
         )
-        await self.record_cost()
         VIDEO_GEN_DURATION.labels(stage="storyboard").observe(time.monotonic() - started)
         JOBS_FINISHED.labels(status=JobStatus.STORYBOARD_COMPLETE.value).inc()
 
@@ -400,9 +400,13 @@ class Pipeline:
                     total += provider.estimate_cost(PredictionKind.VIDEO, duration=scene.duration)
         return round(total, 6)
 
-    async def record_cost(self) -> None:
+    async def spent(self) -> float:
+        """What this job's predictions have cost so far."""
         async with self.rt.session() as session:
-            cost = await JobRepository(session).total_cost(self.job_id)
+            return await JobRepository(session).total_cost(self.job_id)
+
+    async def record_cost(self) -> None:
+        cost = await self.spent()
         await self.write(lambda r, j: r.update(j, actual_cost=cost))
 
     # -- render ------------------------------------------------------------------------
@@ -450,8 +454,7 @@ class Pipeline:
             )
         )
         video, thumbnail = await self.stitch(job, [normalised[s.index] for s in scenes])
-        async with self.rt.session() as session:
-            cost = await JobRepository(session).total_cost(self.job_id)
+        cost = await self.spent()
         await self.write(
             lambda r, j: r.transition(
                 j, JobStatus.COMPLETED, stage="done", progress=100,
@@ -498,8 +501,7 @@ class Pipeline:
         self.log.error("job.failed", stage=stage, reason=reason, error=message)
         JOB_FAILURES.labels(stage=stage, reason=reason).inc()
         JOBS_FINISHED.labels(status=JobStatus.FAILED.value).inc()
-        async with self.rt.session() as session:
-            cost = await JobRepository(session).total_cost(self.job_id)
+        cost = await self.spent()
         try:
             await self.write(
                 lambda r, j: r.transition(

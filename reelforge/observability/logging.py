@@ -66,6 +66,7 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry full URLs
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _identity(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

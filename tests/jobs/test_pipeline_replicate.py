@@ -137,4 +137,4 @@ async def test_render_over_the_daily_budget_is_refused_before_queueing(client: h
     body = await mutate(client, "renderVideo", job["id"])
     assert error_code(body) == "BUDGET_EXCEEDED"
     assert (await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE"))["status"] == "STORYBOARD_COMPLETE"
-    assert await runtime.queue.zcard("reelforge:queue") == 0
+    assert not await runtime.redis.exists(f"arq:job:render:{job['id']}")  # nothing was queued

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
 from reelforge.errors import RateLimited
 from reelforge.ratelimit import RateLimiter, async_storage_uri
+from reelforge.storage.uploads import limiter_for
 
 
 @pytest.mark.parametrize(
@@ -52,9 +52,7 @@ async def test_unreachable_storage_lets_requests_through() -> None:
         await limiter.aclose()
 
 
-@pytest.mark.skipif(os.environ.get("CI") != "true", reason="real Redis only in CI (CI=true)")
-async def test_redis_limit_is_shared_between_limiters() -> None:
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+async def test_redis_limit_is_shared_between_limiters(redis_url: str) -> None:
     prefix = f"reelforge-test-{uuid.uuid4().hex}"
     first = RateLimiter.for_redis_url(redis_url, key_prefix=prefix)
     second = RateLimiter.for_redis_url(redis_url, key_prefix=prefix)
@@ -67,3 +65,13 @@ async def test_redis_limit_is_shared_between_limiters() -> None:
         await first.reset()
         await first.aclose()
         await second.aclose()
+
+
+def test_runtime_without_a_limiter_gets_one_on_its_redis() -> None:
+    class Bare:
+        redis_url = "redis://127.0.0.1:6379/3"
+
+    runtime = Bare()
+    limiter = limiter_for(runtime)  # type: ignore[arg-type]
+    assert limiter is limiter_for(runtime)  # type: ignore[arg-type]
+    assert type(limiter.storage).__name__ == "RedisStorage"

@@ -343,11 +343,10 @@ async def test_eleventh_upload_in_a_minute_is_rate_limited(
     await _rate_limit_scenario(runtime, media)
 
 
-@pytest.mark.skipif(os.environ.get("CI") != "true", reason="real Redis only in CI (CI=true)")
 async def test_rate_limit_against_real_redis(
-    make_runtime: Callable[..., FakeRuntime], media: Media
+    make_runtime: Callable[..., FakeRuntime], media: Media, redis_url: str
 ) -> None:
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    """On the Redis protocol: embedded Valkey locally, the Redis on localhost with CI=true."""
     limiter = RateLimiter.for_redis_url(redis_url, key_prefix=f"reelforge-test-{uuid.uuid4().hex}")
     try:
         await _rate_limit_scenario(make_runtime(limiter=limiter), media)
