@@ -26,7 +26,9 @@ EXTENSIONS = {
 }
 
 
-def storage_key(*, client_id: str, job_id: str | None, kind: AssetKind, asset_id: str, ext: str) -> str:
+def storage_key(
+    *, client_id: str, job_id: str | None, kind: AssetKind, asset_id: str, ext: str
+) -> str:
     if kind is AssetKind.UPLOAD or job_id is None:
         return f"uploads/{client_id}/{asset_id}.{ext}"
     return f"jobs/{job_id}/{kind.value}/{asset_id}.{ext}"
@@ -67,10 +69,13 @@ class AssetStore:
         if sha256 is None:
             sha256, size = await asyncio.to_thread(_sha256, path)
         else:
-            size = path.stat().st_size
+            size = (await asyncio.to_thread(path.stat)).st_size
         asset_id = asset_id or new_id()
         key = storage_key(
-            client_id=client_id, job_id=job_id, kind=kind, asset_id=asset_id,
+            client_id=client_id,
+            job_id=job_id,
+            kind=kind,
+            asset_id=asset_id,
             ext=EXTENSIONS.get(content_type, "bin"),
         )
         await self.blobs.put_file(key, path)
