@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from reelforge.jobs.params import ExportTarget
+from reelforge.jobs.repository import JobRepository
 from reelforge.jobs.storyboard import Scene as SceneData
 from reelforge.jobs.storyboard import load_scenes
 from reelforge.models import Asset as AssetRow
@@ -61,10 +62,7 @@ class ExportStatus(Enum):
 
 
 async def load_asset(info: Info, asset_id: str | None) -> Asset | None:
-    if not asset_id:
-        return None
-    assets = await info.context.assets.get_many([asset_id], client_id=info.context.principal.client_id)
-    row = assets.get(asset_id)
+    row = await info.context.load_asset(asset_id) if asset_id else None
     return Asset.from_row(row) if row else None
 
 
@@ -239,11 +237,15 @@ class Job:
 
     @strawberry.field
     async def exports(self, info: Info) -> list[Export]:
-        return [Export.from_row(e) for e in await info.context.jobs.repo.exports(self.row.id)]
+        async with info.context.runtime.session() as session:
+            rows = await JobRepository(session).exports(self.row.id)
+        return [Export.from_row(e) for e in rows]
 
     @strawberry.field
     async def events(self, info: Info) -> list[JobEvent]:
-        return [JobEvent.from_row(e) for e in await info.context.jobs.repo.events(self.row.id)]
+        async with info.context.runtime.session() as session:
+            rows = await JobRepository(session).events(self.row.id)
+        return [JobEvent.from_row(e) for e in rows]
 
 
 @strawberry.type
