@@ -5,7 +5,6 @@ in-process arq worker."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 import uuid
@@ -28,7 +27,7 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from reelforge.auth import Principal, bearer_token, verify_token
 from reelforge.config import Settings
-from reelforge.errors import PayloadTooLarge, ReelforgeError, Unauthenticated
+from reelforge.errors import PayloadTooLarge, Unauthenticated
 from reelforge.events import WEBHOOK_CHANNEL, publish
 from reelforge.httperrors import error_response
 from reelforge.observability.metrics import HTTP_REQUEST_DURATION
@@ -38,7 +37,7 @@ from reelforge.runtime import Runtime
 from reelforge.schema import build_schema
 from reelforge.schema.context import Context
 from reelforge.storage import routes as asset_routes
-from reelforge.storage.limits import UploadSizeLimitMiddleware, check_multipart_csrf
+from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
 
 log = structlog.get_logger(__name__)
 
@@ -90,7 +89,9 @@ class RequestContextMiddleware:
             if limited and message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_json_bytes:
-                    raise PayloadTooLarge(f"request bodies are limited to {self.max_json_bytes} bytes")
+                    raise PayloadTooLarge(
+                        f"request bodies are limited to {self.max_json_bytes} bytes"
+                    )
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -107,9 +108,20 @@ class RequestContextMiddleware:
             except PayloadTooLarge as exc:
                 await error_response(exc)(scope, receive, send_with_id)
             finally:
+                seconds = time.perf_counter() - started
                 HTTP_REQUEST_DURATION.labels(
-                    route=route_label(scope["path"]), method=scope["method"], status=f"{status // 100}xx"
-                ).observe(time.perf_counter() - started)
+                    route=route_label(scope["path"]),
+                    method=scope["method"],
+                    status=f"{status // 100}xx",
+                ).observe(seconds)
+                # Our access log: the path without its query string, which may hold a signature.
+                log.info(
+                    "http.request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    seconds=round(seconds, 4),
+                )
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -126,25 +138,24 @@ class GraphQLView(GraphQL[Context, None]):
                 principal = verify_token(runtime.settings, token)
         except Unauthenticated as exc:
             principal = exc
-        return Context(runtime=runtime, principal_or_error=principal, request=request, response=response)
+        return Context(
+            runtime=runtime, principal_or_error=principal, request=request, response=response
+        )
 
     async def on_ws_connect(self, context: Context) -> None:
         params = context.connection_params or {}
-        raw = params.get("Authorization") or params.get("authorization") or params.get("token") or ""
+        raw = (
+            params.get("Authorization") or params.get("authorization") or params.get("token") or ""
+        )
         token = bearer_token(raw) if " " in str(raw) else str(raw) or None
         try:
             if not token:
                 raise Unauthenticated("missing token in connection_init payload")
             context.principal_or_error = verify_token(context.runtime.settings, token)
         except Unauthenticated as exc:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.message}) from exc
-
-    async def handle_request(self, request: Request) -> Response:  # type: ignore[override]
-        try:
-            check_multipart_csrf(request)
-        except ReelforgeError as exc:
-            return error_response(exc)
-        return await super().handle_request(request)
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": exc.message}
+            ) from exc
 
 
 async def healthz(_: Request) -> Response:
@@ -170,7 +181,9 @@ async def readyz(request: Request) -> Response:
     await check("redis", runtime.redis.ping())
     await check("storage", runtime.blobs.check_writable())
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 async def metrics(_: Request) -> Response:
@@ -190,7 +203,9 @@ def webhook_route(runtime_getter: Any) -> Route:
         runtime: Runtime = runtime_getter()
         await publish(runtime.redis, WEBHOOK_CHANNEL, {"id": str(payload.get("id", ""))})
 
-    return Route("/webhooks/replicate", make_webhook_endpoint(get_secret, on_prediction), methods=["POST"])
+    return Route(
+        "/webhooks/replicate", make_webhook_endpoint(get_secret, on_prediction), methods=["POST"]
+    )
 
 
 def create_app(
@@ -207,14 +222,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = runtime is None
-        current = runtime or await Runtime.start(settings, redis_url=redis_url or settings.redis_url or "")
+        current = runtime or await Runtime.start(
+            settings, redis_url=redis_url or settings.redis_url or ""
+        )
         app.state.runtime = current
         state["runtime"] = current
         worker_task = None
         if embedded_worker:
             from reelforge.jobs.worker import build_worker
 
-            worker = build_worker(settings, current.redis_url, runtime=current, handle_signals=False)
+            worker = build_worker(
+                settings, current.redis_url, runtime=current, handle_signals=False
+            )
             worker_task = asyncio.create_task(worker.async_run())
         try:
             yield
@@ -250,6 +269,8 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     if runtime is not None:
         app.state.runtime = runtime
+    # Outermost last: request context → CSRF check for multipart GraphQL → upload size cap.
     app.add_middleware(UploadSizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(CsrfMultipartMiddleware)
     app.add_middleware(RequestContextMiddleware, max_json_bytes=settings.max_request_bytes)
     return app

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -70,12 +69,20 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
     try:
         app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
         config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, lifespan="on",
-            timeout_graceful_shutdown=20, proxy_headers=True, ws="websockets-sansio",
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=20,
+            proxy_headers=True,
+            ws="websockets-sansio",
+            access_log=False,  # RequestContextMiddleware logs requests without query strings
         )
         server = uvicorn.Server(config)
         if banner and settings.env is not Environment.PRODUCTION:
-            base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+            local = host in ("0.0.0.0", "::")  # noqa: S104 (only choosing what to print)
+            base = f"http://{'127.0.0.1' if local else host}:{port}"
             sys.stderr.write(
                 f"\n  Reelforge is starting on {base}\n"
                 f"  GraphiQL:  {base}/graphql  (add the header below under 'Headers')\n"
@@ -152,7 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
     if args.command == "generate" and "LOG_LEVEL" not in os.environ:
-        settings = settings.model_copy(update={"log_level": "WARNING"})  # keep the progress readable
+        settings = settings.model_copy(
+            update={"log_level": "WARNING"}
+        )  # keep the progress readable
     configure_logging(settings)
     try:
         if args.command == "serve":
@@ -165,7 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from reelforge.auth import mint_token
 
             sys.stdout.write(
-                mint_token(settings, client_id=args.client, user_id=args.user, ttl=timedelta(hours=args.hours))
+                mint_token(
+                    settings,
+                    client_id=args.client,
+                    user_id=args.user,
+                    ttl=timedelta(hours=args.hours),
+                )
                 + "\n"
             )
         elif args.command == "export-schema":

@@ -66,7 +66,10 @@ class ResilientRedisBackend(RedisBackend):
                 async for message in self._pubsub.listen():
                     if message["type"] == "message":
                         await self._queue.put(
-                            Event(channel=message["channel"].decode(), message=message["data"].decode())
+                            Event(
+                                channel=message["channel"].decode(),
+                                message=message["data"].decode(),
+                            )
                         )
                 self._ready.clear()
             except asyncio.CancelledError:

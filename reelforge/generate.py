@@ -44,8 +44,9 @@ async def local_server(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     redis_url = settings.redis_url or (valkey.start() if valkey else "")
     port = free_port()
     app = create_app(settings, redis_url=redis_url, embedded_worker=True)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
@@ -77,9 +78,13 @@ class Client:
 
     async def wait_for(self, job_id: str, statuses: set[str], *, label: str) -> dict[str, Any]:
         while True:
-            job = (await self.call(f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id))["job"]
+            job = (
+                await self.call(f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id)
+            )["job"]
             bar = "#" * (job["progress"] // 4)
-            sys.stderr.write(f"\r  {label:<11} [{bar:<25}] {job['progress']:3d}%  {job['status'].lower():<22}")
+            sys.stderr.write(
+                f"\r  {label:<11} [{bar:<25}] {job['progress']:3d}%  {job['status'].lower():<22}"
+            )
             sys.stderr.flush()
             if job["status"] in statuses:
                 sys.stderr.write("\n")
@@ -101,8 +106,15 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
             input={
                 "brief": args.brief,
                 "sceneCount": args.scenes,
-                "aspectRatio": {"16:9": "LANDSCAPE_16_9", "9:16": "PORTRAIT_9_16", "1:1": "SQUARE_1_1", "4:5": "PORTRAIT_4_5"}[args.aspect],
-                "resolution": {"480p": "R480P", "720p": "R720P", "1080p": "R1080P"}[args.resolution],
+                "aspectRatio": {
+                    "16:9": "LANDSCAPE_16_9",
+                    "9:16": "PORTRAIT_9_16",
+                    "1:1": "SQUARE_1_1",
+                    "4:5": "PORTRAIT_4_5",
+                }[args.aspect],
+                "resolution": {"480p": "R480P", "720p": "R720P", "1080p": "R1080P"}[
+                    args.resolution
+                ],
                 "targetDuration": duration,
                 "style": args.style,
             },
@@ -112,7 +124,9 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
         job = await client.wait_for(job_id, {"STORYBOARD_COMPLETE"}, label="storyboard")
         sys.stderr.write("\n  Storyboard:\n")
         for scene in job["scenes"]:
-            sys.stderr.write(f"   {scene['index'] + 1}. ({scene['duration']:.1f} s) {scene['description']}\n")
+            sys.stderr.write(
+                f"   {scene['index'] + 1}. ({scene['duration']:.1f} s) {scene['description']}\n"
+            )
         sys.stderr.write(f"\n  Estimated render cost: ${job['estimatedCost'] or 0:.2f}\n")
         if not args.yes:
             sys.stderr.write("  Approve and render? [y/N] ")
@@ -127,15 +141,11 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
         video = job["video"]
         url = video["url"] if video["url"].startswith("http") else base_url + video["url"]
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        async with http.stream("GET", url) as response:
-            response.raise_for_status()
-            with Path(args.out).open("wb") as f:
-                async for chunk in response.aiter_bytes():
-                    f.write(chunk)
-        sys.stderr.write(
-            f"  wrote {args.out} ({video['width']}x{video['height']}, {video['durationSeconds']:.1f} s, "
-            f"cost ${job['actualCost']:.2f})\n"
-        )
+        response = await http.get(url)
+        response.raise_for_status()
+        await asyncio.to_thread(Path(args.out).write_bytes, response.content)
+        size = f"{video['width']}x{video['height']}, {video['durationSeconds']:.1f} s"
+        sys.stderr.write(f"  wrote {args.out} ({size}, cost ${job['actualCost']:.2f})\n")
         return 0
 
 

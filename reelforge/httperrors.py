@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
-from reelforge.errors import ReelforgeError, RateLimited
+from reelforge.errors import RateLimited, ReelforgeError
 
 
 def error_response(exc: ReelforgeError) -> JSONResponse:

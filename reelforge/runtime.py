@@ -25,6 +25,7 @@ from reelforge.models import Job, as_utc_iso
 from reelforge.providers import build_provider
 from reelforge.providers.base import Provider
 from reelforge.providers.webhooks import PredictionWakeups
+from reelforge.ratelimit import RateLimiter
 from reelforge.storage.blobs import BlobStore
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,7 @@ class Runtime:
     http: httpx.AsyncClient
     wakeups: PredictionWakeups
     provider: Provider
+    limiter: RateLimiter
 
     @classmethod
     async def start(
@@ -111,11 +113,13 @@ class Runtime:
             http=http,
             wakeups=wakeups,
             provider=provider or build_provider(settings, http=http, wakeups=wakeups),
+            limiter=RateLimiter.for_redis_url(redis_url),
         )
         log.info("runtime.started", provider=runtime.provider.name)
         return runtime
 
     async def aclose(self) -> None:
+        await self.limiter.aclose()
         await self.provider.aclose()
         await self.http.aclose()
         await self.bus.disconnect()

@@ -20,7 +20,6 @@ import pytest
 from pydantic import SecretStr
 from redis import asyncio as aioredis
 
-
 from reelforge.auth import mint_token
 from reelforge.cli import alembic_config
 from reelforge.config import Environment, Settings
@@ -113,6 +112,7 @@ TABLES = ("job_events", "exports", "predictions", "assets", "jobs")
 @pytest.fixture
 def database_url(tmp_path: Path, sqlite_template: Path, postgres_url: str | None) -> str:
     if postgres_url:
+
         async def truncate() -> None:
             import asyncpg
 
@@ -163,7 +163,9 @@ def provider() -> Provider | None:
 
 
 @pytest.fixture
-async def runtime(settings: Settings, redis_url: str, flushed_redis: Any, provider: Provider | None) -> AsyncIterator[Runtime]:
+async def runtime(
+    settings: Settings, redis_url: str, flushed_redis: Any, provider: Provider | None
+) -> AsyncIterator[Runtime]:
     settings.video_storage_path.mkdir(parents=True, exist_ok=True)
     rt = await Runtime.start(settings, redis_url=redis_url, provider=provider)
     yield rt

@@ -18,8 +18,12 @@ events { type message actor sceneIndex }
 """
 
 
-async def gql(client: httpx.AsyncClient, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+async def gql(
+    client: httpx.AsyncClient, query: str, headers: dict[str, str] | None = None, **variables: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -35,7 +39,11 @@ async def create_job(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
     input.setdefault("sceneCount", 2)
     input.setdefault("targetDuration", 2.0)
     input.setdefault("resolution", "R480P")
-    body = await gql(client, f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}", input=input)
+    body = await gql(
+        client,
+        f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}",
+        input=input,
+    )
     assert not body.get("errors"), body
     job: dict[str, Any] = body["data"]["createJob"]
     return job
@@ -48,7 +56,9 @@ async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     return job
 
 
-async def wait_for_status(client: httpx.AsyncClient, job_id: str, *statuses: str, timeout: float = 60) -> dict[str, Any]:
+async def wait_for_status(
+    client: httpx.AsyncClient, job_id: str, *statuses: str, timeout: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         job = await get_job(client, job_id)
@@ -62,4 +72,6 @@ async def wait_for_status(client: httpx.AsyncClient, job_id: str, *statuses: str
 
 
 async def mutate(client: httpx.AsyncClient, name: str, job_id: str) -> dict[str, Any]:
-    return await gql(client, f"mutation($id: ID!) {{ {name}(jobId: $id) {{ {JOB_FIELDS} }} }}", id=job_id)
+    return await gql(
+        client, f"mutation($id: ID!) {{ {name}(jobId: $id) {{ {JOB_FIELDS} }} }}", id=job_id
+    )

@@ -17,8 +17,16 @@ from reelforge.cli import free_port
 @asynccontextmanager
 async def live_server(app: Any) -> AsyncIterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off", ws="websockets-sansio"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="off",
+            ws="websockets-sansio",
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -29,15 +37,28 @@ async def live_server(app: Any) -> AsyncIterator[str]:
         await asyncio.wait_for(task, 10)
 
 
-async def subscribe(host: str, token: str, job_id: str, *, protocol: str = "graphql-transport-ws", fields: str = "status stage progress event sceneIndex") -> AsyncIterator[dict[str, Any]]:
+async def subscribe(
+    host: str,
+    token: str,
+    job_id: str,
+    *,
+    protocol: str = "graphql-transport-ws",
+    fields: str = "status stage progress event sceneIndex",
+) -> AsyncIterator[dict[str, Any]]:
     """Yields each `jobProgress` payload until the server completes the subscription."""
     query = f"subscription($id: ID!) {{ jobProgress(jobId: $id) {{ {fields} }} }}"
     async with websockets.connect(f"ws://{host}/graphql", subprotocols=[protocol]) as ws:  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
         ack = json.loads(await ws.recv())
         assert ack["type"] == "connection_ack", ack
         start = "subscribe" if protocol == "graphql-transport-ws" else "start"
-        await ws.send(json.dumps({"id": "1", "type": start, "payload": {"query": query, "variables": {"id": job_id}}}))
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": start, "payload": {"query": query, "variables": {"id": job_id}}}
+            )
+        )
         while True:
             message = json.loads(await asyncio.wait_for(ws.recv(), 60))
             if message["type"] in ("next", "data"):
@@ -49,6 +70,5 @@ async def subscribe(host: str, token: str, job_id: str, *, protocol: str = "grap
                 return
             elif message["type"] == "error":
                 raise AssertionError(message)
-            elif message["type"] in ("ping", "ka"):
-                if message["type"] == "ping":
-                    await ws.send(json.dumps({"type": "pong"}))
+            elif message["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))

@@ -44,7 +44,9 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"serve exited early: {process.stderr.read().decode()[-3000:] if process.stderr else ''}")
+            raise AssertionError(
+                f"serve exited early: {process.stderr.read().decode()[-3000:] if process.stderr else ''}"
+            )
         try:
             response = httpx.get(f"{base}/readyz", timeout=2)
             if response.status_code == 200:
@@ -59,7 +61,8 @@ def test_serve_answers_health_and_leaves_no_valkey_behind(tmp_path: Path) -> Non
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
-        env=_env(tmp_path), stderr=subprocess.PIPE,
+        env=_env(tmp_path),
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -80,14 +83,20 @@ def test_serve_answers_health_and_leaves_no_valkey_behind(tmp_path: Path) -> Non
 
 def test_migrate_twice_changes_nothing(tmp_path: Path) -> None:
     for _ in range(2):
-        result = subprocess.run([sys.executable, "-m", "reelforge.cli", "migrate"], env=_env(tmp_path), capture_output=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "reelforge.cli", "migrate"],
+            env=_env(tmp_path),
+            capture_output=True,
+        )
         assert result.returncode == 0, result.stderr.decode()
 
 
 def test_token_mints_a_verifiable_jwt(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
-        env=_env(tmp_path), capture_output=True, check=True,
+        env=_env(tmp_path),
+        capture_output=True,
+        check=True,
     )
     principal = verify_token(Settings(_env_file=None), result.stdout.decode().strip())  # type: ignore[call-arg]
     assert (principal.client_id, principal.user_id) == ("acme", "alice")
@@ -96,7 +105,8 @@ def test_token_mints_a_verifiable_jwt(tmp_path: Path) -> None:
 def test_production_refuses_a_placeholder_secret(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reelforge.cli", "migrate"],
-        env=_env(tmp_path, ENV="production", JWT_SECRET="change-me"), capture_output=True,
+        env=_env(tmp_path, ENV="production", JWT_SECRET="change-me"),
+        capture_output=True,
     )
     assert result.returncode == 2
     assert b"JWT_SECRET" in result.stderr
@@ -106,9 +116,25 @@ def test_production_refuses_a_placeholder_secret(tmp_path: Path) -> None:
 def test_generate_makes_a_video_on_a_fresh_install(tmp_path: Path) -> None:
     out = tmp_path / "ad.mp4"
     result = subprocess.run(
-        [sys.executable, "-m", "reelforge.cli", "generate", "Cold brew coffee. Smooth and bold. Try it today.",
-         "--scenes", "2", "--duration", "2", "--resolution", "480p", "--yes", "--out", str(out)],
-        env=_env(tmp_path), capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "reelforge.cli",
+            "generate",
+            "Cold brew coffee. Smooth and bold. Try it today.",
+            "--scenes",
+            "2",
+            "--duration",
+            "2",
+            "--resolution",
+            "480p",
+            "--yes",
+            "--out",
+            str(out),
+        ],
+        env=_env(tmp_path),
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert out.stat().st_size > 1000 and out.read_bytes()[4:8] == b"ftyp"

@@ -59,7 +59,9 @@ class JobParams:
         brief = _text(self.brief, "brief", min_len=3, max_len=2000)
         assert brief is not None
         if self.campaign_id is not None and not _ID.match(self.campaign_id):
-            raise BadUserInput("campaignId must be 1–128 letters, digits, . _ -", field="campaignId")
+            raise BadUserInput(
+                "campaignId must be 1–128 letters, digits, . _ -", field="campaignId"
+            )
         _choice(self.aspect_ratio, "aspectRatio", ASPECT_RATIOS)
         _choice(self.resolution, "resolution", RESOLUTIONS)
         if len(self.scenes) > MAX_SCENES:
@@ -68,7 +70,9 @@ class JobParams:
         if not 1 <= count <= MAX_SCENES:
             raise BadUserInput(f"sceneCount must be between 1 and {MAX_SCENES}", field="sceneCount")
         if self.scenes and count != len(self.scenes):
-            raise BadUserInput("sceneCount must equal the number of scenes given", field="sceneCount")
+            raise BadUserInput(
+                "sceneCount must equal the number of scenes given", field="sceneCount"
+            )
         if not 2 <= self.target_duration <= 120:
             raise BadUserInput("targetDuration must be 2–120 seconds", field="targetDuration")
         if self.target_duration / count < MIN_SCENE_SECONDS:

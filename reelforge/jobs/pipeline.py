@@ -9,6 +9,7 @@ it arrives so the final stitch is a stream copy."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,6 @@ from reelforge.jobs.storyboard import Scene, dump_scenes, load_scenes
 from reelforge.media.clips import make_thumbnail, normalise_clip, stitch_clips
 from reelforge.media.formats import ClipFormat
 from reelforge.models import (
-    as_utc,
     Asset,
     AssetKind,
     Export,
@@ -102,9 +102,7 @@ class Pipeline:
         async with self.rt.session() as session:
             return await self.rt.jobs(session).get(self.job_id, client_id=None)
 
-    async def write(
-        self, mutate: Callable[[JobRepository, Job], Awaitable[Job]]
-    ) -> Job:
+    async def write(self, mutate: Callable[[JobRepository, Job], Awaitable[Job]]) -> Job:
         """Run one job write with a fresh copy of the row; a job canceled meanwhile stops us."""
         async with self.write_lock, self.rt.session() as session:
             repo = self.rt.jobs(session)
@@ -116,12 +114,16 @@ class Pipeline:
             except Conflict as exc:
                 raise JobCanceled from exc
 
-    async def update_scene(self, scene: Scene, *, progress: Callable[[list[Scene]], int], change: JobChange) -> Job:
+    async def update_scene(
+        self, scene: Scene, *, progress: Callable[[list[Scene]], int], change: JobChange
+    ) -> Job:
         async def mutate(repo: JobRepository, job: Job) -> Job:
             scenes = load_scenes(job.storyboard_data)
             scenes[scene.index] = scene
             return await repo.update(
-                job, change=change, storyboard_data=dump_scenes(scenes),
+                job,
+                change=change,
+                storyboard_data=dump_scenes(scenes),
                 progress=max(job.progress, progress(scenes)),
             )
 
@@ -156,7 +158,9 @@ class Pipeline:
                     PREDICTIONS.labels(kind=kind.value, outcome="reused").inc()
                     asset = None
                     if prediction.output_asset_id:
-                        asset = await AssetRepository(session).get(prediction.output_asset_id, client_id=None)
+                        asset = await AssetRepository(session).get(
+                            prediction.output_asset_id, client_id=None
+                        )
                     return PredictionOutcome(prediction, asset)
                 existing_id = None
                 if prediction is not None and prediction.external_id:
@@ -168,48 +172,38 @@ class Pipeline:
                         prediction.status = PredictionStatus.FAILED.value
                         prediction.error = "lost before the provider confirmed it"
                     prediction = Prediction(
-                        job_id=self.job_id, scene_index=scene_index, kind=kind.value,
-                        provider=provider.name, model=model, input_hash=digest,
-                        status=PredictionStatus.CREATING.value, cost=0.0,
+                        job_id=self.job_id,
+                        scene_index=scene_index,
+                        kind=kind.value,
+                        provider=provider.name,
+                        model=model,
+                        input_hash=digest,
+                        status=PredictionStatus.CREATING.value,
+                        cost=0.0,
                     )
                     await repo.save_prediction(prediction)
 
-                async def on_created(external_id: str, p: Prediction = prediction) -> None:
-                    p.external_id = external_id
-                    p.status = PredictionStatus.RUNNING.value
-                    await repo.save_prediction(p)
-                    PREDICTIONS.labels(kind=kind.value, outcome="created").inc()
+                on_created = record_creation(repo, prediction, kind)
 
                 try:
                     async with self.global_limit:
                         result = await run(existing_id, on_created)
                 except ProviderError as exc:
+                    job = await repo.get(self.job_id, client_id=None)
+                    canceled = job.status == JobStatus.CANCELED.value
                     prediction.status = (
-                        PredictionStatus.CANCELED.value if "cancel" in str(exc).lower()
-                        else PredictionStatus.FAILED.value
-                    )
+                        PredictionStatus.CANCELED if canceled else PredictionStatus.FAILED
+                    ).value
                     prediction.error = str(exc)[:2000]
                     prediction.completed_at = utcnow()
                     await repo.save_prediction(prediction)
                     PREDICTIONS.labels(kind=kind.value, outcome="failed").inc()
-                    job = await repo.get(self.job_id, client_id=None)
-                    if job.status == JobStatus.CANCELED.value:
+                    if canceled:
                         raise JobCanceled from exc
                     if not exc.retryable or attempt == attempts - 1:
                         raise
-                    await self.write(
-                        lambda r, j, e=exc: r.update(
-                            j,
-                            change=JobChange(
-                                event="prediction_retry", scene_index=scene_index,
-                                message=f"{kind.value} failed, retrying: {e}"[:500],
-                            ),
-                            retry_count=j.retry_count + 1,
-                            error_message=str(e)[:2000],
-                        )
-                    )
                     delay = settings.prediction_retry_backoff.total_seconds() * 2**attempt
-                    self.log.warning("prediction.retry", kind=kind.value, scene=scene_index, attempt=attempt + 1, delay=delay, error=str(exc))
+                    await self.note_retry(kind, scene_index, exc, delay)
                     await asyncio.sleep(delay)
                     continue
                 asset = await store(session, result, prediction)
@@ -225,8 +219,35 @@ class Pipeline:
                 return PredictionOutcome(prediction, asset)
         raise AssertionError("unreachable")
 
+    async def note_retry(
+        self, kind: PredictionKind, scene_index: int | None, exc: ProviderError, delay: float
+    ) -> None:
+        """Count a retry on the job and say why, so the client sees it happening."""
+        self.log.warning(
+            "prediction.retry", kind=kind.value, scene=scene_index, delay=delay, error=str(exc)
+        )
+
+        async def mutate(repo: JobRepository, job: Job) -> Job:
+            return await repo.update(
+                job,
+                change=JobChange(
+                    event="prediction_retry",
+                    scene_index=scene_index,
+                    message=f"{kind.value} failed, retrying: {exc}"[:500],
+                ),
+                retry_count=job.retry_count + 1,
+                error_message=str(exc)[:2000],
+            )
+
+        await self.write(mutate)
+
     async def predict_media(
-        self, kind: PredictionKind, request: StillRequest | ClipRequest, *, client_id: str, scene_index: int
+        self,
+        kind: PredictionKind,
+        request: StillRequest | ClipRequest,
+        *,
+        client_id: str,
+        scene_index: int,
     ) -> Asset:
         provider = self.rt.provider
 
@@ -237,7 +258,9 @@ class Pipeline:
 
         async def store(session: AsyncSession, result: MediaResult, _: Prediction) -> Asset:
             return await AssetStore(session, self.rt.blobs).store_bytes(
-                result.data, client_id=client_id, job_id=self.job_id,
+                result.data,
+                client_id=client_id,
+                job_id=self.job_id,
                 kind=AssetKind.IMAGE if kind is PredictionKind.IMAGE else AssetKind.CLIP,
                 content_type=result.content_type,
             )
@@ -254,7 +277,10 @@ class Pipeline:
         if job.status == JobStatus.PENDING.value:
             job = await self.write(
                 lambda r, j: r.transition(
-                    j, JobStatus.GENERATING_STORYBOARD, stage="storyboard", progress=2,
+                    j,
+                    JobStatus.GENERATING_STORYBOARD,
+                    stage="storyboard",
+                    progress=2,
                     change=JobChange(event="storyboard_started", message="planning scenes"),
                 )
             )
@@ -268,8 +294,12 @@ class Pipeline:
             scenes_data = dump_scenes(scenes)
             job = await self.write(
                 lambda r, j: r.update(
-                    j, storyboard_data=scenes_data, progress=band(STORYBOARD_BAND, 1, 3),
-                    change=JobChange(event="storyboard_planned", message=f"{len(scenes)} scenes planned"),
+                    j,
+                    storyboard_data=scenes_data,
+                    progress=band(STORYBOARD_BAND, 1, 3),
+                    change=JobChange(
+                        event="storyboard_planned", message=f"{len(scenes)} scenes planned"
+                    ),
                 )
             )
         fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
@@ -285,7 +315,11 @@ class Pipeline:
                 await self.update_scene(
                     scene.with_(image_asset_id=asset_id, status="ready"),
                     progress=progress,
-                    change=JobChange(event="scene_still_ready", scene_index=scene.index, message=f"scene {scene.index} still ready"),
+                    change=JobChange(
+                        event="scene_still_ready",
+                        scene_index=scene.index,
+                        message=f"scene {scene.index} still ready",
+                    ),
                 )
 
         await gather_all([make_still(s) for s in scenes if not s.image_asset_id])
@@ -294,10 +328,16 @@ class Pipeline:
         spent = await self.spent()
         await self.write(
             lambda r, j: r.transition(
-                j, JobStatus.STORYBOARD_COMPLETE, stage="storyboard", progress=STORYBOARD_BAND[1],
+                j,
+                JobStatus.STORYBOARD_COMPLETE,
+                stage="storyboard",
+                progress=STORYBOARD_BAND[1],
                 estimated_cost=estimate,
                 actual_cost=spent,
-                change=JobChange(event="storyboard_complete", message=f"storyboard ready; render estimate ${estimate:.2f}"),
+                change=JobChange(
+                    event="storyboard_complete",
+                    message=f"storyboard ready; render estimate ${estimate:.2f}",
+                ),
             )
         )
         VIDEO_GEN_DURATION.labels(stage="storyboard").observe(time.monotonic() - started)
@@ -309,12 +349,17 @@ class Pipeline:
         explicit: list[SceneParams] = params.scenes
         if not explicit:
             request = PlanRequest(
-                brief=job.prompt, scene_count=count, target_duration=params.target_duration,
-                style=params.style, aspect_ratio=params.aspect_ratio,
+                brief=job.prompt,
+                scene_count=count,
+                target_duration=params.target_duration,
+                style=params.style,
+                aspect_ratio=params.aspect_ratio,
             )
 
             async def run(existing_id: str | None, on_created: OnCreated) -> PlanResult:
-                return await self.rt.provider.plan(request, existing_id=existing_id, on_created=on_created)
+                return await self.rt.provider.plan(
+                    request, existing_id=existing_id, on_created=on_created
+                )
 
             plan: list[PlanResult] = []
 
@@ -339,7 +384,8 @@ class Pipeline:
                     image_prompt=(s.image_prompt or s.description) + style,
                     motion_prompt=s.motion_prompt or "slow cinematic push-in",
                     duration=s.duration or default_duration,
-                    source_asset_id=s.asset_id or (uploads[index] if index < len(uploads) else None),
+                    source_asset_id=s.asset_id
+                    or (uploads[index] if index < len(uploads) else None),
                 )
             )
         return scenes
@@ -355,13 +401,19 @@ class Pipeline:
                 await make_thumbnail(self.rt.blobs.path(asset.storage_key), poster, at_seconds=0.0)
                 async with self.rt.session() as session:
                     still = await AssetStore(session, self.rt.blobs).store_file(
-                        poster, client_id=job.client_id, job_id=job.id,
-                        kind=AssetKind.IMAGE, content_type="image/jpeg",
+                        poster,
+                        client_id=job.client_id,
+                        job_id=job.id,
+                        kind=AssetKind.IMAGE,
+                        content_type="image/jpeg",
                     )
                 return still.id
         request = StillRequest(
-            prompt=scene.image_prompt, width=fmt.width, height=fmt.height,
-            aspect_ratio=params.aspect_ratio, seed=scene_seed(job.id, scene.index),
+            prompt=scene.image_prompt,
+            width=fmt.width,
+            height=fmt.height,
+            aspect_ratio=params.aspect_ratio,
+            seed=scene_seed(job.id, scene.index),
             title=scene.description[:120],
         )
         asset = await self.predict_media(
@@ -379,9 +431,14 @@ class Pipeline:
         fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
         still, data = await self.blob(scene.image_asset_id)
         return ClipRequest(
-            image=data, image_content_type=still.content_type, prompt=scene.motion_prompt,
-            duration=scene.duration, width=fmt.width, height=fmt.height,
-            aspect_ratio=params.aspect_ratio, seed=scene_seed(job.id, scene.index),
+            image=data,
+            image_content_type=still.content_type,
+            prompt=scene.motion_prompt,
+            duration=scene.duration,
+            width=fmt.width,
+            height=fmt.height,
+            aspect_ratio=params.aspect_ratio,
+            seed=scene_seed(job.id, scene.index),
         )
 
     async def estimate_render(self, job: Job) -> float:
@@ -436,20 +493,30 @@ class Pipeline:
                     clip, _ = await self.blob(scene.source_asset_id)
                 else:
                     clip = await self.predict_media(
-                        PredictionKind.VIDEO, request, client_id=job.client_id, scene_index=scene.index
+                        PredictionKind.VIDEO,
+                        request,
+                        client_id=job.client_id,
+                        scene_index=scene.index,
                     )
                 normalised[scene.index] = await self.normalised(clip, fmt, scene.duration)
                 await self.update_scene(
                     scene.with_(clip_asset_id=clip.id),
                     progress=progress,
-                    change=JobChange(event="scene_rendered", scene_index=scene.index, message=f"scene {scene.index} rendered"),
+                    change=JobChange(
+                        event="scene_rendered",
+                        scene_index=scene.index,
+                        message=f"scene {scene.index} rendered",
+                    ),
                 )
 
         await gather_all([render_scene(s) for s in scenes])
         await self.record_cost()
         await self.write(
             lambda r, j: r.transition(
-                j, JobStatus.STITCHING, stage="stitch", progress=RENDER_BAND[1],
+                j,
+                JobStatus.STITCHING,
+                stage="stitch",
+                progress=RENDER_BAND[1],
                 change=JobChange(event="stitching", message=f"stitching {total} clips"),
             )
         )
@@ -457,10 +524,18 @@ class Pipeline:
         cost = await self.spent()
         await self.write(
             lambda r, j: r.transition(
-                j, JobStatus.COMPLETED, stage="done", progress=100,
-                video_asset_id=video.id, thumbnail_asset_id=thumbnail.id,
-                video_url=f"/api/v2/assets/{video.id}", actual_cost=cost, error_message=None,
-                change=JobChange(event="completed", message=f"video ready ({video.duration_seconds or 0:.1f} s)"),
+                j,
+                JobStatus.COMPLETED,
+                stage="done",
+                progress=100,
+                video_asset_id=video.id,
+                thumbnail_asset_id=thumbnail.id,
+                video_url=f"/api/v2/assets/{video.id}",
+                actual_cost=cost,
+                error_message=None,
+                change=JobChange(
+                    event="completed", message=f"video ready ({video.duration_seconds or 0:.1f} s)"
+                ),
             )
         )
         VIDEO_GEN_DURATION.labels(stage="render").observe(time.monotonic() - started)
@@ -473,23 +548,34 @@ class Pipeline:
         path = self.rt.blobs.path(key)
         if not await self.rt.blobs.exists(key):
             path.parent.mkdir(parents=True, exist_ok=True)
-            await normalise_clip(self.rt.blobs.path(clip.storage_key), path, fmt=fmt, duration=duration)
+            await normalise_clip(
+                self.rt.blobs.path(clip.storage_key), path, fmt=fmt, duration=duration
+            )
         return path
 
     async def stitch(self, job: Job, clips: list[Path]) -> tuple[Asset, Asset]:
         timeout = self.rt.settings.ffmpeg_timeout.total_seconds()
-        with self.rt.blobs.temp_path(".mp4") as video_tmp, self.rt.blobs.temp_path(".jpg") as thumb_tmp:
+        with (
+            self.rt.blobs.temp_path(".mp4") as video_tmp,
+            self.rt.blobs.temp_path(".jpg") as thumb_tmp,
+        ):
             await stitch_clips(clips, video_tmp, timeout=timeout)
-            await make_thumbnail(video_tmp, thumb_tmp, at_seconds=min(0.5, clips and 0.5 or 0.0))
+            await make_thumbnail(video_tmp, thumb_tmp, at_seconds=min(0.5, (clips and 0.5) or 0.0))
             async with self.rt.session() as session:
                 store = AssetStore(session, self.rt.blobs)
                 video = await store.store_file(
-                    video_tmp, client_id=job.client_id, job_id=job.id,
-                    kind=AssetKind.VIDEO, content_type="video/mp4",
+                    video_tmp,
+                    client_id=job.client_id,
+                    job_id=job.id,
+                    kind=AssetKind.VIDEO,
+                    content_type="video/mp4",
                 )
                 thumbnail = await store.store_file(
-                    thumb_tmp, client_id=job.client_id, job_id=job.id,
-                    kind=AssetKind.THUMBNAIL, content_type="image/jpeg",
+                    thumb_tmp,
+                    client_id=job.client_id,
+                    job_id=job.id,
+                    kind=AssetKind.THUMBNAIL,
+                    content_type="image/jpeg",
                 )
         return video, thumbnail
 
@@ -502,15 +588,16 @@ class Pipeline:
         JOB_FAILURES.labels(stage=stage, reason=reason).inc()
         JOBS_FINISHED.labels(status=JobStatus.FAILED.value).inc()
         cost = await self.spent()
-        try:
+        with contextlib.suppress(JobCanceled):  # canceled meanwhile: that state stands
             await self.write(
                 lambda r, j: r.transition(
-                    j, JobStatus.FAILED, error_message=f"{stage} failed: {message}"[:2000], actual_cost=cost,
+                    j,
+                    JobStatus.FAILED,
+                    error_message=f"{stage} failed: {message}"[:2000],
+                    actual_cost=cost,
                     change=JobChange(event="failed", message=f"{stage} failed: {message}"[:500]),
                 )
             )
-        except JobCanceled:
-            pass
 
     async def settle_canceled(self) -> None:
         """Record what a canceled job already paid."""
@@ -520,6 +607,19 @@ class Pipeline:
             job = await repo.get(self.job_id, client_id=None)
             if job.status == JobStatus.CANCELED.value and float(job.actual_cost or 0) != cost:
                 await repo.update(job, actual_cost=cost)
+
+
+def record_creation(repo: JobRepository, prediction: Prediction, kind: PredictionKind) -> OnCreated:
+    """The callback a provider calls right after a create succeeded: the external id is
+    committed before any waiting starts, so a crash later resumes instead of paying again."""
+
+    async def on_created(external_id: str) -> None:
+        prediction.external_id = external_id
+        prediction.status = PredictionStatus.RUNNING.value
+        await repo.save_prediction(prediction)
+        PREDICTIONS.labels(kind=kind.value, outcome="created").inc()
+
+    return on_created
 
 
 def job_params(job: Job) -> JobParams:
@@ -571,7 +671,11 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
             await session.commit()
             fresh = await repo.get(job.id, client_id=None)
             await repo.notifier.job_changed(
-                fresh, JobChange(event=f"export_{row.status}", message=f"export {row.format_key}: {row.status} {row.progress}%")
+                fresh,
+                JobChange(
+                    event=f"export_{row.status}",
+                    message=f"export {row.format_key}: {row.status} {row.progress}%",
+                ),
             )
 
     last = [0]
@@ -585,17 +689,25 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
     try:
         with runtime.blobs.temp_path(f".{container}") as tmp:
             await transcode(
-                runtime.blobs.path(source.storage_key), tmp,
-                aspect=fmt["aspect_ratio"], resolution=fmt["resolution"],
+                runtime.blobs.path(source.storage_key),
+                tmp,
+                aspect=fmt["aspect_ratio"],
+                resolution=fmt["resolution"],
                 container=container,  # type: ignore[arg-type]
                 fit=fmt["fit"],  # type: ignore[arg-type]
                 progress=on_progress,
             )
             async with runtime.session() as session:
                 asset = await AssetStore(session, runtime.blobs).store_file(
-                    tmp, client_id=job.client_id, job_id=job.id, kind=AssetKind.EXPORT, content_type=content_type
+                    tmp,
+                    client_id=job.client_id,
+                    job_id=job.id,
+                    kind=AssetKind.EXPORT,
+                    content_type=content_type,
                 )
-        await set_export(status=ExportStatus.COMPLETED.value, progress=100, asset_id=asset.id, error=None)
+        await set_export(
+            status=ExportStatus.COMPLETED.value, progress=100, asset_id=asset.id, error=None
+        )
         VIDEO_GEN_DURATION.labels(stage="export").observe(time.monotonic() - started)
     except Exception as exc:
         log.error("export.failed", job_id=job.id, export_id=export_id, error=str(exc))

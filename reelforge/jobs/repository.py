@@ -88,7 +88,7 @@ class JobRepository:
             raise NotFound(f"job {job_id} not found", id=job_id)
         return job
 
-    async def list(
+    async def list_jobs(
         self,
         client_id: str,
         *,
@@ -109,7 +109,9 @@ class JobRepository:
         if after:
             created_at, job_id = decode_cursor(after)
             query = query.where(
-                or_(Job.created_at < created_at, and_(Job.created_at == created_at, Job.id < job_id))
+                or_(
+                    Job.created_at < created_at, and_(Job.created_at == created_at, Job.id < job_id)
+                )
             )
         query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(first + 1)
         rows = list((await self.session.execute(query)).scalars())
@@ -128,7 +130,7 @@ class JobRepository:
             .join(Job, Job.id == Prediction.job_id)
             .where(Job.client_id == client_id, Prediction.created_at >= since)
         )
-        return float((await self.session.execute(query)).scalar_one())
+        return float((await self.session.execute(query)).scalar_one() or 0.0)
 
     async def committed_since(self, client_id: str, since: datetime) -> float:
         """Estimated cost of renders a client started since `since` that are still running:
@@ -138,7 +140,7 @@ class JobRepository:
             Job.status.in_([JobStatus.RENDERING.value, JobStatus.STITCHING.value]),
             Job.updated_at >= since,
         )
-        return float((await self.session.execute(query)).scalar_one())
+        return float((await self.session.execute(query)).scalar_one() or 0.0)
 
     async def stale_jobs(self, older_than: datetime) -> list[Job]:
         """Non-terminal jobs with work in flight and no write since `older_than`."""
@@ -162,7 +164,9 @@ class JobRepository:
     async def create(self, job: Job, *, actor: str | None) -> Job:
         self.session.add(job)
         await self.session.flush()
-        self.session.add(JobEvent(job_id=job.id, type="created", actor=actor, message=job.prompt[:200]))
+        self.session.add(
+            JobEvent(job_id=job.id, type="created", actor=actor, message=job.prompt[:200])
+        )
         await self.session.commit()
         await self.notifier.job_changed(job, JobChange(event="created"))
         return job
@@ -260,7 +264,9 @@ class JobRepository:
         return prediction
 
     async def predictions(self, job_id: str) -> list[Prediction]:
-        query = select(Prediction).where(Prediction.job_id == job_id).order_by(Prediction.created_at)
+        query = (
+            select(Prediction).where(Prediction.job_id == job_id).order_by(Prediction.created_at)
+        )
         return list((await self.session.execute(query)).scalars())
 
     async def running_predictions(self, job_id: str) -> list[Prediction]:
@@ -275,7 +281,7 @@ class JobRepository:
         query = select(func.coalesce(func.sum(Prediction.cost), 0.0)).where(
             Prediction.job_id == job_id
         )
-        return float((await self.session.execute(query)).scalar_one())
+        return float((await self.session.execute(query)).scalar_one() or 0.0)
 
     # -- exports -----------------------------------------------------------------------
 
@@ -283,7 +289,9 @@ class JobRepository:
         query = select(Export).where(Export.job_id == job_id).order_by(Export.created_at, Export.id)
         return list((await self.session.execute(query)).scalars())
 
-    async def find_export(self, job_id: str, source_asset_id: str, format_key: str) -> Export | None:
+    async def find_export(
+        self, job_id: str, source_asset_id: str, format_key: str
+    ) -> Export | None:
         query = select(Export).where(
             Export.job_id == job_id,
             Export.source_asset_id == source_asset_id,

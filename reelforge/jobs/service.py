@@ -53,7 +53,7 @@ class JobService:
         await self.rt.cache.set(job)
         return job
 
-    async def list(
+    async def list_jobs(
         self,
         *,
         first: int,
@@ -61,7 +61,7 @@ class JobService:
         status: JobStatus | None,
         campaign_id: str | None,
     ) -> JobPage:
-        return await self.repo.list(
+        return await self.repo.list_jobs(
             self.principal.client_id,
             first=first,
             after=after,
@@ -106,7 +106,9 @@ class JobService:
 
     async def create(self, params: JobParams) -> Job:
         params = params.validated()
-        assets = await self.assets.get_many(params.referenced_asset_ids, client_id=self.principal.client_id)
+        assets = await self.assets.get_many(
+            params.referenced_asset_ids, client_id=self.principal.client_id
+        )
         for asset_id in params.referenced_asset_ids:
             asset = assets.get(asset_id)
             if asset is None:
@@ -135,7 +137,8 @@ class JobService:
             return job  # approving twice answers the current job
         if job.status != JobStatus.STORYBOARD_COMPLETE.value:
             raise Conflict(
-                f"only a job whose storyboard is complete can be approved (this one is {job.status})",
+                "only a job whose storyboard is complete can be approved "
+                f"(this one is {job.status})",
                 status=JobStatus(job.status).name,
             )
         job = await self.repo.update(
@@ -153,7 +156,8 @@ class JobService:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.status != JobStatus.STORYBOARD_COMPLETE.value:
             raise Conflict(
-                f"only a job whose storyboard is complete can be rendered (this one is {job.status})",
+                "only a job whose storyboard is complete can be rendered "
+                f"(this one is {job.status})",
                 status=JobStatus(job.status).name,
             )
         if not job.approved:
@@ -192,7 +196,10 @@ class JobService:
             )
         if image_prompt is None and asset_id is None and motion_prompt is None:
             raise BadUserInput("give a new imagePrompt, motionPrompt or assetId", field="input")
-        for name, value, limit in (("imagePrompt", image_prompt, 1000), ("motionPrompt", motion_prompt, 500)):
+        for name, value, limit in (
+            ("imagePrompt", image_prompt, 1000),
+            ("motionPrompt", motion_prompt, 500),
+        ):
             if value is not None and not 1 <= len(value.strip()) <= limit:
                 raise BadUserInput(f"{name} must be 1–{limit} characters", field=name)
         if asset_id is not None:
@@ -204,9 +211,9 @@ class JobService:
         scene = scene.with_(
             image_prompt=image_prompt.strip() if image_prompt else scene.image_prompt,
             motion_prompt=motion_prompt.strip() if motion_prompt else scene.motion_prompt,
-            source_asset_id=asset_id if asset_id is not None else (
-                None if image_prompt is not None else scene.source_asset_id
-            ),
+            source_asset_id=asset_id
+            if asset_id is not None
+            else (None if image_prompt is not None else scene.source_asset_id),
             image_asset_id=None if new_still else scene.image_asset_id,
             clip_asset_id=None,
             status="pending",
@@ -215,7 +222,11 @@ class JobService:
         job = await self.repo.transition(
             job,
             JobStatus.GENERATING_STORYBOARD,
-            change=JobChange(event="scene_refined", message=f"scene {scene_index} refined", scene_index=scene_index),
+            change=JobChange(
+                event="scene_refined",
+                message=f"scene {scene_index} refined",
+                scene_index=scene_index,
+            ),
             actor=self.principal.user_id,
             storyboard_data=dump_scenes(scenes),
             storyboard_version=job.storyboard_version + 1,
@@ -232,7 +243,9 @@ class JobService:
         if JobStatus(job.status).is_terminal:
             if job.status == JobStatus.CANCELED.value:
                 return job
-            raise Conflict(f"a {job.status} job cannot be canceled", status=JobStatus(job.status).name)
+            raise Conflict(
+                f"a {job.status} job cannot be canceled", status=JobStatus(job.status).name
+            )
         job = await self.repo.transition(
             job,
             JobStatus.CANCELED,
@@ -253,18 +266,29 @@ class JobService:
     async def retry(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.status != JobStatus.FAILED.value:
-            raise Conflict(f"only a failed job can be retried (this one is {job.status})", status=JobStatus(job.status).name)
+            raise Conflict(
+                f"only a failed job can be retried (this one is {job.status})",
+                status=JobStatus(job.status).name,
+            )
         change = JobChange(event="retried", message="retry requested")
         if job.approved and job.storyboard_data:
             job = await self.repo.transition(
-                job, JobStatus.RENDERING, change=change, actor=self.principal.user_id,
-                stage="render", error_message=None,
+                job,
+                JobStatus.RENDERING,
+                change=change,
+                actor=self.principal.user_id,
+                stage="render",
+                error_message=None,
             )
             await self.rt.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
         else:
             job = await self.repo.transition(
-                job, JobStatus.PENDING, change=change, actor=self.principal.user_id,
-                stage=None, error_message=None,
+                job,
+                JobStatus.PENDING,
+                change=change,
+                actor=self.principal.user_id,
+                stage=None,
+                error_message=None,
             )
             await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
         return job
@@ -275,7 +299,10 @@ class JobService:
         targets = [t.validated() for t in targets]
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.status != JobStatus.COMPLETED.value or not job.video_asset_id:
-            raise Conflict(f"only a completed job can be exported (this one is {job.status})", status=JobStatus(job.status).name)
+            raise Conflict(
+                f"only a completed job can be exported (this one is {job.status})",
+                status=JobStatus(job.status).name,
+            )
         result: list[Export] = []
         created: list[Export] = []
         for target in targets:
@@ -295,7 +322,9 @@ class JobService:
             await self.repo.save_exports(created)
             await self.repo.update(
                 job,
-                change=JobChange(event="export_requested", message=", ".join(e.format_key for e in created)),
+                change=JobChange(
+                    event="export_requested", message=", ".join(e.format_key for e in created)
+                ),
                 actor=self.principal.user_id,
             )
             for export in created:
@@ -311,4 +340,3 @@ async def abort_task(runtime: Runtime, key: str) -> None:
         pass
     except Exception as exc:
         log.warning("queue.abort.failed", key=key, error=str(exc))
-

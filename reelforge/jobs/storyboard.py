@@ -24,7 +24,9 @@ class Scene:
 
 def load_scenes(data: dict[str, Any] | None) -> list[Scene]:
     names = {f.name for f in fields(Scene)}
-    return [Scene(**{k: v for k, v in s.items() if k in names}) for s in (data or {}).get("scenes", [])]
+    return [
+        Scene(**{k: v for k, v in s.items() if k in names}) for s in (data or {}).get("scenes", [])
+    ]
 
 
 def dump_scenes(scenes: list[Scene]) -> dict[str, Any]:

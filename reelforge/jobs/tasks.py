@@ -29,7 +29,9 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return runtime
 
 
-async def _run_stage(ctx: dict[str, Any], job_id: str, stage: str, step: Callable[[Pipeline], Awaitable[None]]) -> None:
+async def _run_stage(
+    ctx: dict[str, Any], job_id: str, stage: str, step: Callable[[Pipeline], Awaitable[None]]
+) -> None:
     runtime = _runtime(ctx)
     job_pipeline = Pipeline(runtime, job_id, ctx["global_limit"])
     job = await job_pipeline.read()
@@ -73,8 +75,8 @@ async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
         repo = runtime.jobs(session)
         for status in JobStatus:
             JOBS_BY_STATUS.labels(status=status.value).set(0)
-        for status, count in (await repo.count_by_status()).items():
-            JOBS_BY_STATUS.labels(status=status).set(count)
+        for name, count in (await repo.count_by_status()).items():
+            JOBS_BY_STATUS.labels(status=name).set(count)
         stale = await repo.stale_jobs(now - period)
         STUCK_JOBS.set(len(stale))
         for job in stale:
@@ -82,7 +84,8 @@ async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
             if age > period * GIVE_UP_AFTER_PERIODS:
                 try:
                     await repo.transition(
-                        job, JobStatus.FAILED,
+                        job,
+                        JobStatus.FAILED,
                         error_message=f"no progress for {age // timedelta(minutes=1)} minutes",
                         change=JobChange(event="failed", message="stuck: no progress"),
                     )

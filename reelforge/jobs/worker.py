@@ -56,7 +56,7 @@ def build_worker(
 
     return Worker(
         functions=[generate_storyboard, render_video, export_video],
-        cron_jobs=[cron(sweep_stuck_jobs, second=0, run_at_startup=True, unique=True)],  # type: ignore[arg-type]
+        cron_jobs=[cron(sweep_stuck_jobs, second=0, run_at_startup=True, unique=True)],
         redis_settings=RedisSettings.from_dsn(redis_url),
         queue_name=QUEUE_NAME,
         job_serializer=serialize_task,

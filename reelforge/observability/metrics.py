@@ -53,5 +53,7 @@ GRAPHQL_OPERATION_DURATION = Histogram(
 GRAPHQL_ERRORS = Counter("graphql_errors_total", "GraphQL errors by code", ["code"])
 CACHE_REQUESTS = Counter("cache_requests_total", "Job cache lookups by result", ["result"])
 UPLOAD_BYTES = Counter("upload_bytes_total", "Bytes accepted through uploads")
-UPLOADS = Counter("uploads_total", "Upload attempts by outcome (accepted or an error code)", ["outcome"])
+UPLOADS = Counter(
+    "uploads_total", "Upload attempts by outcome (accepted or an error code)", ["outcome"]
+)
 ACTIVE_SUBSCRIPTIONS = Gauge("graphql_active_subscriptions", "Open jobProgress subscriptions")

@@ -103,7 +103,9 @@ class UnknownPrediction(ProviderError):
     """`existing_id` is not known to the provider (lost on restart, or expired)."""
 
     def __init__(self, external_id: str) -> None:
-        super().__init__(f"unknown prediction {external_id}", retryable=True, external_id=external_id)
+        super().__init__(
+            f"unknown prediction {external_id}", retryable=True, external_id=external_id
+        )
 
 
 class Provider(Protocol):
@@ -148,7 +150,9 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def input_hash(kind: PredictionKind, model: str, request: PlanRequest | StillRequest | ClipRequest) -> str:
+def input_hash(
+    kind: PredictionKind, model: str, request: PlanRequest | StillRequest | ClipRequest
+) -> str:
     """Stable identity of a prediction's inputs: equal hash means the same paid work."""
     fields = asdict(request)
     if isinstance(request, ClipRequest):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from reelforge.schema.context import Info
@@ -17,7 +20,8 @@ async def asset(info: Info, id: strawberry.ID) -> Asset:
 
 async def upload_asset(info: Info, file: Upload) -> Asset:
     principal = info.context.principal
+    upload = cast(UploadFile, file)  # Strawberry hands over Starlette's UploadFile
     row = await receive_upload(
-        info.context.runtime, principal, upload_chunks(file), filename=getattr(file, "filename", None)
+        info.context.runtime, principal, upload_chunks(upload), filename=upload.filename
     )
     return Asset.from_row(row)

@@ -23,7 +23,9 @@ async def jobs(
     status: JobStatus | None = None,
     campaign_id: str | None = None,
 ) -> JobConnection:
-    page = await info.context.jobs.list(first=first, after=after, status=status, campaign_id=campaign_id)
+    page = await info.context.jobs.list_jobs(
+        first=first, after=after, status=status, campaign_id=campaign_id
+    )
     return JobConnection(
         edges=[JobEdge(cursor=encode_cursor(row), node=Job.from_row(row)) for row in page.jobs],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),

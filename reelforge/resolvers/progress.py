@@ -13,10 +13,10 @@ import structlog
 
 from reelforge.errors import InternalError, ReelforgeError
 from reelforge.events import RECONNECTED, job_channel
+from reelforge.jobs.repository import JobChange
 from reelforge.models import JobStatus
 from reelforge.observability.metrics import ACTIVE_SUBSCRIPTIONS
 from reelforge.runtime import Runtime, progress_payload
-from reelforge.jobs.repository import JobChange
 from reelforge.schema.context import Info
 from reelforge.schema.types import JobProgress
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
-from graphql import GraphQLError
-
 import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -15,7 +15,6 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from reelforge.config import Settings
 from reelforge.resolvers import assets as asset_resolvers
@@ -27,7 +26,9 @@ from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgres
 
 @strawberry.type
 class Query:
-    job: Job = strawberry.field(resolver=job_resolvers.job, description="A job of the caller's client")
+    job: Job = strawberry.field(
+        resolver=job_resolvers.job, description="A job of the caller's client"
+    )
     jobs: JobConnection = strawberry.field(
         resolver=job_resolvers.jobs, description="The client's jobs, newest first (first ≤ 100)"
     )
@@ -39,7 +40,8 @@ class Query:
 @strawberry.type
 class Mutation:
     create_job: Job = strawberry.mutation(
-        resolver=job_resolvers.create_job, description="Start a job: the storyboard is generated next"
+        resolver=job_resolvers.create_job,
+        description="Start a job: the storyboard is generated next",
     )
     upload_asset: Asset = strawberry.mutation(
         resolver=asset_resolvers.upload_asset, description="Upload a jpg, png, mp4 or mov (≤ 50 MB)"
@@ -49,10 +51,12 @@ class Mutation:
     )
     approve_storyboard: Job = strawberry.mutation(resolver=job_resolvers.approve_storyboard)
     render_video: Job = strawberry.mutation(
-        resolver=job_resolvers.render_video, description="Render an approved storyboard into a video"
+        resolver=job_resolvers.render_video,
+        description="Render an approved storyboard into a video",
     )
     export_video: list[Export] = strawberry.mutation(
-        resolver=job_resolvers.export_video, description="Other sizes and formats of a completed video"
+        resolver=job_resolvers.export_video,
+        description="Other sizes and formats of a completed video",
     )
     cancel_job: Job = strawberry.mutation(resolver=job_resolvers.cancel_job)
     retry_job: Job = strawberry.mutation(resolver=job_resolvers.retry_job)
@@ -60,7 +64,7 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    job_progress: JobProgress = strawberry.subscription(
+    job_progress: AsyncGenerator[JobProgress, None] = strawberry.subscription(
         resolver=progress_resolvers.job_progress,
         description="The job's current state, then every change, until it ends",
     )
@@ -84,6 +88,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
-    )
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)

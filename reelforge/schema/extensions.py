@@ -26,7 +26,11 @@ def format_error(error: GraphQLError, *, production: bool) -> GraphQLError:
         code, message, extra = "GRAPHQL_VALIDATION_FAILED", error.message, {}
         if production and "Did you mean" in message:
             message = message.split(" Did you mean")[0]
-        if "exceeds maximum operation depth" in message or "aliases found" in message or "tokens" in message:
+        if (
+            "exceeds maximum operation depth" in message
+            or "aliases found" in message
+            or "tokens" in message
+        ):
             code = ErrorCode.BAD_USER_INPUT.value
     else:
         error_id = uuid.uuid4().hex[:12]
@@ -56,14 +60,15 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [format_error(e, production=self.production) for e in result.errors]
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [format_error(e, production=self.production) for e in errors]
 
 
 class SessionExtension(SchemaExtension):
     """Closes the operation's database session when the operation ends."""
 
-    async def on_operation(self):  # type: ignore[no-untyped-def,override]
+    async def on_operation(self):  # type: ignore[no-untyped-def]
         yield
         context = self.execution_context.context
         close = getattr(context, "close", None)

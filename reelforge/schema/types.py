@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -22,7 +22,9 @@ from reelforge.models import JobStatus, as_utc
 from reelforge.schema.context import Info
 from reelforge.storage.signing import signed_asset_url
 
-JobStatusEnum = strawberry.enum(JobStatus, name="JobStatus", description="Where a job is in its lifecycle")
+JobStatusEnum = strawberry.enum(
+    JobStatus, name="JobStatus", description="Where a job is in its lifecycle"
+)
 
 
 @strawberry.enum(description="Frame shape of the video")
@@ -66,7 +68,9 @@ async def load_asset(info: Info, asset_id: str | None) -> Asset | None:
     return Asset.from_row(row) if row else None
 
 
-@strawberry.type(description="A stored file: an upload, a generated still or clip, a video or an export")
+@strawberry.type(
+    description="A stored file: an upload, a generated still or clip, a video or an export"
+)
 class Asset:
     id: strawberry.ID
     kind: str
@@ -83,10 +87,17 @@ class Asset:
     @classmethod
     def from_row(cls, row: AssetRow) -> Asset:
         return cls(
-            id=strawberry.ID(row.id), kind=row.kind, content_type=row.content_type,
-            size_bytes=row.size_bytes, sha256=row.sha256, width=row.width, height=row.height,
-            duration_seconds=row.duration_seconds, original_filename=row.original_filename,
-            created_at=as_utc(row.created_at), row=row,
+            id=strawberry.ID(row.id),
+            kind=row.kind,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            width=row.width,
+            height=row.height,
+            duration_seconds=row.duration_seconds,
+            original_filename=row.original_filename,
+            created_at=as_utc(row.created_at),
+            row=row,
         )
 
     @strawberry.field(description="A signed URL to download the file; it expires (signedUrlTtl)")
@@ -134,10 +145,16 @@ class Export:
     def from_row(cls, row: ExportRow) -> Export:
         target = ExportTarget(**row.format)
         return cls(
-            id=strawberry.ID(row.id), aspect_ratio=AspectRatio(target.aspect_ratio),
-            resolution=Resolution(target.resolution), container=Container(target.container),
-            fit=Fit(target.fit), status=ExportStatus(row.status), progress=row.progress,
-            error=row.error, created_at=as_utc(row.created_at), asset_id=row.asset_id,
+            id=strawberry.ID(row.id),
+            aspect_ratio=AspectRatio(target.aspect_ratio),
+            resolution=Resolution(target.resolution),
+            container=Container(target.container),
+            fit=Fit(target.fit),
+            status=ExportStatus(row.status),
+            progress=row.progress,
+            error=row.error,
+            created_at=as_utc(row.created_at),
+            asset_id=row.asset_id,
         )
 
     @strawberry.field
@@ -158,8 +175,12 @@ class JobEvent:
     def from_row(cls, row: JobEventRow) -> JobEvent:
         scene = (row.data or {}).get("scene")
         return cls(
-            id=strawberry.ID(str(row.id)), type=row.type, message=row.message, actor=row.actor,
-            scene_index=scene if isinstance(scene, int) else None, created_at=as_utc(row.created_at),
+            id=strawberry.ID(str(row.id)),
+            type=row.type,
+            message=row.message,
+            actor=row.actor,
+            scene_index=scene if isinstance(scene, int) else None,
+            created_at=as_utc(row.created_at),
         )
 
 
@@ -180,7 +201,9 @@ class Job:
     approved: bool
     approved_at: datetime | None
     approved_by: str | None
-    estimated_cost: float | None = strawberry.field(description="US dollars; before approval: what rendering will cost")
+    estimated_cost: float | None = strawberry.field(
+        description="US dollars; before approval: what rendering will cost"
+    )
     actual_cost: float = strawberry.field(description="US dollars paid so far")
     retry_count: int
     error_message: str | None
@@ -193,34 +216,49 @@ class Job:
     def from_row(cls, row: JobRow) -> Job:
         params: dict[str, Any] = row.params or {}
         return cls(
-            id=strawberry.ID(row.id), status=JobStatus(row.status), stage=row.stage,
-            progress=row.progress or 0, brief=row.prompt, campaign_id=row.campaign_id,
+            id=strawberry.ID(row.id),
+            status=JobStatus(row.status),
+            stage=row.stage,
+            progress=row.progress or 0,
+            brief=row.prompt,
+            campaign_id=row.campaign_id,
             aspect_ratio=AspectRatio(params.get("aspect_ratio", "16:9")),
             resolution=Resolution(params.get("resolution", "720p")),
             scene_count=int(params.get("scene_count") or 0),
             target_duration=float(params.get("target_duration") or 0),
-            style=params.get("style"), storyboard_version=row.storyboard_version or 0,
-            approved=bool(row.approved), approved_at=as_utc(row.approved_at) if row.approved_at else None,
+            style=params.get("style"),
+            storyboard_version=row.storyboard_version or 0,
+            approved=bool(row.approved),
+            approved_at=as_utc(row.approved_at) if row.approved_at else None,
             approved_by=row.approved_by,
             estimated_cost=None if row.estimated_cost is None else float(row.estimated_cost),
-            actual_cost=float(row.actual_cost or 0.0), retry_count=row.retry_count or 0,
-            error_message=row.error_message, cancel_requested=bool(row.cancel_requested),
-            created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at), row=row,
+            actual_cost=float(row.actual_cost or 0.0),
+            retry_count=row.retry_count or 0,
+            error_message=row.error_message,
+            cancel_requested=bool(row.cancel_requested),
+            created_at=as_utc(row.created_at),
+            updated_at=as_utc(row.updated_at),
+            row=row,
         )
 
     @strawberry.field(description="The storyboard's scenes, in order")
     def scenes(self) -> list[Scene]:
         return [
             Scene(
-                index=s.index, description=s.description, image_prompt=s.image_prompt,
-                motion_prompt=s.motion_prompt, duration=s.duration, status=s.status, data=s,
+                index=s.index,
+                description=s.description,
+                image_prompt=s.image_prompt,
+                motion_prompt=s.motion_prompt,
+                duration=s.duration,
+                status=s.status,
+                data=s,
             )
             for s in load_scenes(self.row.storyboard_data)
         ]
 
     @strawberry.field(description="The raw storyboard document")
     def storyboard(self) -> JSON | None:
-        return self.row.storyboard_data
+        return cast(JSON | None, self.row.storyboard_data)
 
     @strawberry.field
     async def video(self, info: Info) -> Asset | None:
@@ -303,17 +341,23 @@ class JobProgress:
 
         context = info.context
         async with context.runtime.session() as session:
-            row = await JobService(context.runtime, session, context.principal).get(str(self.job_id))
+            row = await JobService(context.runtime, session, context.principal).get(
+                str(self.job_id)
+            )
         return Job.from_row(row)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> JobProgress:
         updated = payload.get("updatedAt")
         return cls(
-            job_id=strawberry.ID(payload["jobId"]), event=payload.get("event"),
-            status=JobStatus(payload["status"]), stage=payload.get("stage"),
-            progress=int(payload.get("progress") or 0), scene_index=payload.get("sceneIndex"),
-            message=payload.get("message"), actual_cost=float(payload.get("actualCost") or 0.0),
+            job_id=strawberry.ID(payload["jobId"]),
+            event=payload.get("event"),
+            status=JobStatus(payload["status"]),
+            stage=payload.get("stage"),
+            progress=int(payload.get("progress") or 0),
+            scene_index=payload.get("sceneIndex"),
+            message=payload.get("message"),
+            actual_cost=float(payload.get("actualCost") or 0.0),
             estimated_cost=payload.get("estimatedCost"),
             updated_at=datetime.fromisoformat(updated) if updated else None,
         )

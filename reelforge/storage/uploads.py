@@ -65,11 +65,12 @@ class UploadRuntime(Protocol):
 
 
 def limiter_for(runtime: UploadRuntime) -> RateLimiter:
-    """The runtime's rate limiter (``runtime.limiter``), made on first use from its Redis."""
+    """The runtime's rate limiter; a runtime-like object without one (unit tests) gets one
+    made from its Redis URL on first use."""
     limiter = getattr(runtime, "limiter", None)
     if not isinstance(limiter, RateLimiter):
         limiter = RateLimiter.for_runtime(runtime)
-        setattr(runtime, "limiter", limiter)  # noqa: B010 - Runtime may not declare it (yet)
+        setattr(runtime, "limiter", limiter)  # noqa: B010 - test doubles do not declare it
     return limiter
 
 

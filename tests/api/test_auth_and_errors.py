@@ -29,7 +29,9 @@ def bad_tokens(settings: Settings) -> dict[str, str]:
     return {
         "alg none": unsigned,
         "wrong secret": jwt.encode(_claims(), "another-secret-entirely-" + "w" * 64, "HS256"),
-        "expired": jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(minutes=1)), secret, "HS256"),
+        "expired": jwt.encode(
+            _claims(exp=datetime.now(UTC) - timedelta(minutes=1)), secret, "HS256"
+        ),
         "no client_id": jwt.encode(_claims(client_id=None), secret, "HS256"),
         "no exp": jwt.encode({"sub": "alice", "client_id": "acme"}, secret, "HS256"),
         "HS512 when HS256 is configured": jwt.encode(_claims(), secret, "HS512"),
@@ -39,9 +41,20 @@ def bad_tokens(settings: Settings) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "case",
-    ["alg none", "wrong secret", "expired", "no client_id", "no exp", "HS256", "garbage", "missing"],
+    [
+        "alg none",
+        "wrong secret",
+        "expired",
+        "no client_id",
+        "no exp",
+        "HS256",
+        "garbage",
+        "missing",
+    ],
 )
-async def test_bad_or_missing_tokens_are_unauthenticated(client: httpx.AsyncClient, settings: Settings, case: str) -> None:
+async def test_bad_or_missing_tokens_are_unauthenticated(
+    client: httpx.AsyncClient, settings: Settings, case: str
+) -> None:
     tokens = bad_tokens(settings)
     token = next((v for k, v in tokens.items() if k.startswith(case)), None)
     headers = {"Authorization": f"Bearer {token}"} if token else {"Authorization": ""}
@@ -52,7 +65,12 @@ async def test_bad_or_missing_tokens_are_unauthenticated(client: httpx.AsyncClie
 
 async def test_viewer_reports_client_and_spend(client: httpx.AsyncClient) -> None:
     body = await gql(client, "{ viewer { clientId userId spendToday dailyBudget } }")
-    assert body["data"]["viewer"] == {"clientId": "acme", "userId": "alice", "spendToday": 0.0, "dailyBudget": None}
+    assert body["data"]["viewer"] == {
+        "clientId": "acme",
+        "userId": "alice",
+        "spendToday": 0.0,
+        "dailyBudget": None,
+    }
 
 
 async def test_models_lists_each_kind_with_a_price(client: httpx.AsyncClient) -> None:
@@ -73,25 +91,38 @@ async def test_models_lists_each_kind_with_a_price(client: httpx.AsyncClient) ->
         ("assetIds", ["00000000-0000-0000-0000-000000000000"]),
     ],
 )
-async def test_out_of_range_input_is_bad_user_input(client: httpx.AsyncClient, field: str, value: Any) -> None:
+async def test_out_of_range_input_is_bad_user_input(
+    client: httpx.AsyncClient, field: str, value: Any
+) -> None:
     variables = {"brief": "A good brief", "sceneCount": 2, field: value}
-    body = await gql(client, "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }", i=variables)
+    body = await gql(
+        client, "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }", i=variables
+    )
     assert error_code(body) == "BAD_USER_INPUT", body
     assert body["errors"][0]["extensions"]["field"] == field
 
 
 async def test_an_unknown_enum_value_is_a_validation_error(client: httpx.AsyncClient) -> None:
-    body = await gql(client, 'mutation { createJob(input: {brief: "x y z", aspectRatio: WIDE}) { id } }')
+    body = await gql(
+        client, 'mutation { createJob(input: {brief: "x y z", aspectRatio: WIDE}) { id } }'
+    )
     assert error_code(body) == "GRAPHQL_VALIDATION_FAILED"
 
 
-async def test_another_clients_job_is_not_found_for_reads_and_writes(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_another_clients_job_is_not_found_for_reads_and_writes(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
     job = await create_job(client)
     other = {"Authorization": f"Bearer {make_token(settings, client_id='globex', user_id='eve')}"}
     body = await gql(client, "query($id: ID!) { job(id: $id) { id } }", headers=other, id=job["id"])
     assert error_code(body) == "NOT_FOUND"
     for name in ("approveStoryboard", "renderVideo", "cancelJob", "retryJob"):
-        body = await gql(client, f"mutation($id: ID!) {{ {name}(jobId: $id) {{ id }} }}", headers=other, id=job["id"])
+        body = await gql(
+            client,
+            f"mutation($id: ID!) {{ {name}(jobId: $id) {{ id }} }}",
+            headers=other,
+            id=job["id"],
+        )
         assert error_code(body) == "NOT_FOUND", name
     listing = await gql(client, "{ jobs { totalCount } }", headers=other)
     assert listing["data"]["jobs"]["totalCount"] == 0
@@ -126,14 +157,18 @@ async def test_fifty_aliases_are_refused(client: httpx.AsyncClient) -> None:
     assert body.get("data") is None
 
 
-async def test_oversized_json_body_is_payload_too_large(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_oversized_json_body_is_payload_too_large(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
     query = "{ viewer { clientId } }" + " " * settings.max_request_bytes
     response = await client.post("/graphql", json={"query": query})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_unexpected_errors_are_masked_with_an_id(client: httpx.AsyncClient, runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unexpected_errors_are_masked_with_an_id(
+    client: httpx.AsyncClient, runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def boom(*_: Any, **__: Any) -> float:
         raise RuntimeError("secret internals: db password is hunter2")
 
@@ -156,25 +191,43 @@ async def test_introspection_is_off_in_production(settings: Settings, runtime: A
     prod = settings.model_copy(update={"graphql_introspection": False})
     app = create_app(prod, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        body = await gql(c, "{ __schema { types { name } } }", headers={"Authorization": f"Bearer {make_token(settings)}"})
+        body = await gql(
+            c,
+            "{ __schema { types { name } } }",
+            headers={"Authorization": f"Bearer {make_token(settings)}"},
+        )
     assert body["errors"] and "introspection" in body["errors"][0]["message"].lower()
 
 
 def test_committed_schema_is_current(tmp_path: Path) -> None:
     out = tmp_path / "schema.graphql"
-    subprocess.run([sys.executable, "-m", "reelforge.cli", "export-schema", "--out", str(out)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "reelforge.cli", "export-schema", "--out", str(out)], check=True
+    )
     committed = Path(__file__).resolve().parents[2] / "schema.graphql"
-    assert committed.read_text() == out.read_text(), "schema.graphql is stale: run `reelforge export-schema`"
+    assert committed.read_text() == out.read_text(), (
+        "schema.graphql is stale: run `reelforge export-schema`"
+    )
 
 
 async def test_jobs_are_paginated_with_first_capped(client: httpx.AsyncClient) -> None:
     for _ in range(3):
         await create_job(client)
-    body = await gql(client, "{ jobs(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }")
+    body = await gql(
+        client,
+        "{ jobs(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }",
+    )
     page = body["data"]["jobs"]
     assert page["totalCount"] == 3 and len(page["edges"]) == 2 and page["pageInfo"]["hasNextPage"]
-    rest = await gql(client, "query($a: String) { jobs(first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }", a=page["pageInfo"]["endCursor"])
-    assert len(rest["data"]["jobs"]["edges"]) == 1 and not rest["data"]["jobs"]["pageInfo"]["hasNextPage"]
+    rest = await gql(
+        client,
+        "query($a: String) { jobs(first: 2, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }",
+        a=page["pageInfo"]["endCursor"],
+    )
+    assert (
+        len(rest["data"]["jobs"]["edges"]) == 1
+        and not rest["data"]["jobs"]["pageInfo"]["hasNextPage"]
+    )
     capped = await gql(client, "{ jobs(first: 500) { totalCount } }")
     assert error_code(capped) == "BAD_USER_INPUT"
 

@@ -29,7 +29,9 @@ alembic_runner = create_alembic_fixture()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if CI else ["sqlite"])
-def migration_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[str]:
+def migration_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
         return
@@ -109,7 +111,9 @@ def test_downgrade_0002_keeps_0001_data_and_upgrades_again(migration_url: str) -
     command.upgrade(config, "0001_initial")
     _execute(migration_url, INSERT_0001_JOB)
     command.upgrade(config, "head")
-    row = _rows(migration_url, "SELECT approved, progress, actual_cost FROM jobs WHERE id = 'j1'")[0]
+    row = _rows(migration_url, "SELECT approved, progress, actual_cost FROM jobs WHERE id = 'j1'")[
+        0
+    ]
     assert bool(row[0]) is True  # approved backfilled from approved_at
     assert row[1] == 0
     command.downgrade(config, "0001_initial")

@@ -22,7 +22,14 @@ from tests.conftest import make_token
 from tests.helpers import create_job, mutate, wait_for_status
 from tests.live import live_server, subscribe
 
-STAGES = ["PENDING", "GENERATING_STORYBOARD", "STORYBOARD_COMPLETE", "RENDERING", "STITCHING", "COMPLETED"]
+STAGES = [
+    "PENDING",
+    "GENERATING_STORYBOARD",
+    "STORYBOARD_COMPLETE",
+    "RENDERING",
+    "STITCHING",
+    "COMPLETED",
+]
 
 
 async def drive_to_completion(client: httpx.AsyncClient, job_id: str) -> None:
@@ -36,10 +43,14 @@ async def collect(host: str, token: str, job_id: str, **kwargs: Any) -> list[dic
 
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
-async def test_a_subscriber_sees_every_step_live(app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any, protocol: str) -> None:
+async def test_a_subscriber_sees_every_step_live(
+    app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any, protocol: str
+) -> None:
     async with live_server(app) as host:
         job = await create_job(client)
-        events_task = asyncio.create_task(collect(host, make_token(settings), job["id"], protocol=protocol))
+        events_task = asyncio.create_task(
+            collect(host, make_token(settings), job["id"], protocol=protocol)
+        )
         await drive_to_completion(client, job["id"])
         events = await asyncio.wait_for(events_task, 60)
     assert events[0]["event"] == "snapshot"
@@ -55,22 +66,30 @@ async def test_a_subscriber_sees_every_step_live(app: Any, client: httpx.AsyncCl
 async def test_an_unauthorised_connection_is_refused(app: Any, client: httpx.AsyncClient) -> None:
     job = await create_job(client)
     async with live_server(app) as host:
-        async with websockets.connect(f"ws://{host}/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}}))
+        async with websockets.connect(
+            f"ws://{host}/graphql", subprotocols=["graphql-transport-ws"]
+        ) as ws:  # type: ignore[list-item]
+            await ws.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}})
+            )
             with pytest.raises(websockets.ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 10)
         assert info.value.rcvd is not None and info.value.rcvd.code == 4403
         assert job["id"]
 
 
-async def test_another_clients_job_cannot_be_watched(app: Any, client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_another_clients_job_cannot_be_watched(
+    app: Any, client: httpx.AsyncClient, settings: Settings
+) -> None:
     job = await create_job(client)
     async with live_server(app) as host:
         with pytest.raises(AssertionError, match="NOT_FOUND"):
             await collect(host, make_token(settings, client_id="globex"), job["id"])
 
 
-async def test_a_worker_in_another_process_publishes_to_the_api(app: Any, client: httpx.AsyncClient, settings: Settings, runtime: Runtime) -> None:
+async def test_a_worker_in_another_process_publishes_to_the_api(
+    app: Any, client: httpx.AsyncClient, settings: Settings, runtime: Runtime
+) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": settings.resolved_database_url,
@@ -80,7 +99,9 @@ async def test_a_worker_in_another_process_publishes_to_the_api(app: Any, client
         "WORKER_METRICS_PORT": "0",
         "LOG_FORMAT": "json",
     }
-    worker = subprocess.Popen([sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE
+    )
     try:
         async with live_server(app) as host:
             job = await create_job(client)
@@ -93,10 +114,14 @@ async def test_a_worker_in_another_process_publishes_to_the_api(app: Any, client
         _, stderr = worker.communicate(timeout=30)
     assert worker.returncode == 0, stderr.decode()[-2000:]
     lines = [json.loads(line) for line in stderr.decode().splitlines() if line.startswith("{")]
-    assert any(line.get("job_id") == job["id"] and line["event"] == "task.finished" for line in lines)
+    assert any(
+        line.get("job_id") == job["id"] and line["event"] == "task.finished" for line in lines
+    )
 
 
-async def test_a_redis_restart_mid_job_still_delivers_the_final_state(settings: Settings, tmp_path: Path) -> None:
+async def test_a_redis_restart_mid_job_still_delivers_the_final_state(
+    settings: Settings, tmp_path: Path
+) -> None:
     from reelforge.cli import free_port
     from reelforge.jobs.pipeline import Pipeline
 
@@ -107,7 +132,14 @@ async def test_a_redis_restart_mid_job_still_delivers_the_final_state(settings: 
     app = create_app(settings, runtime=runtime)
     token = make_token(settings)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"Authorization": f"Bearer {token}"}) as client, live_server(app) as host:
+        async with (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://t",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as client,
+            live_server(app) as host,
+        ):
             job = await create_job(client)
             events: list[dict[str, Any]] = []
 
@@ -137,7 +169,9 @@ async def test_a_redis_restart_mid_job_still_delivers_the_final_state(settings: 
         valkey.stop()
 
 
-async def test_the_cache_serves_a_fresh_value_right_after_an_update(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_the_cache_serves_a_fresh_value_right_after_an_update(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     job = await create_job(client)
     from tests.helpers import get_job
 

@@ -29,17 +29,26 @@ async def completed_job(client: httpx.AsyncClient, **input: Any) -> dict[str, An
     return await wait_for_status(client, job["id"], "COMPLETED")
 
 
-async def export(client: httpx.AsyncClient, job_id: str, *targets: dict[str, str]) -> dict[str, Any]:
+async def export(
+    client: httpx.AsyncClient, job_id: str, *targets: dict[str, str]
+) -> dict[str, Any]:
     return await gql(
         client,
         f"mutation($id: ID!, $input: ExportVideoInput!) {{ exportVideo(jobId: $id, input: $input) {{ {EXPORT_FIELDS} }} }}",
-        id=job_id, input={"targets": list(targets)},
+        id=job_id,
+        input={"targets": list(targets)},
     )
 
 
-async def wait_for_exports(client: httpx.AsyncClient, job_id: str, count: int) -> list[dict[str, Any]]:
+async def wait_for_exports(
+    client: httpx.AsyncClient, job_id: str, count: int
+) -> list[dict[str, Any]]:
     for _ in range(300):
-        body = await gql(client, f"query($id: ID!) {{ job(id: $id) {{ exports {{ {EXPORT_FIELDS} }} }} }}", id=job_id)
+        body = await gql(
+            client,
+            f"query($id: ID!) {{ job(id: $id) {{ exports {{ {EXPORT_FIELDS} }} }} }}",
+            id=job_id,
+        )
         exports = body["data"]["job"]["exports"]
         if len(exports) == count and all(e["status"] in ("COMPLETED", "FAILED") for e in exports):
             return list(exports)
@@ -47,7 +56,9 @@ async def wait_for_exports(client: httpx.AsyncClient, job_id: str, count: int) -
     raise AssertionError(f"exports not done: {exports}")
 
 
-async def test_exports_for_every_common_placement(client: httpx.AsyncClient, runtime: Runtime, worker: Any, tmp_path: Path) -> None:
+async def test_exports_for_every_common_placement(
+    client: httpx.AsyncClient, runtime: Runtime, worker: Any, tmp_path: Path
+) -> None:
     job = await completed_job(client, sceneCount=2, targetDuration=2.0)
     targets = [
         {"aspectRatio": "PORTRAIT_9_16", "resolution": "R720P", "container": "MP4"},
@@ -67,7 +78,9 @@ async def test_exports_for_every_common_placement(client: httpx.AsyncClient, run
         assert item["status"] == "COMPLETED", item
         content_type, (width, height), container = expected[item["container"]]
         response = await client.get(item["asset"]["url"])
-        assert response.status_code == 200 and response.headers["content-type"].startswith(content_type)
+        assert response.status_code == 200 and response.headers["content-type"].startswith(
+            content_type
+        )
         path = tmp_path / f"export.{item['container'].lower()}"
         path.write_bytes(response.content)
         info = await probe(path)
@@ -76,7 +89,9 @@ async def test_exports_for_every_common_placement(client: httpx.AsyncClient, run
         assert abs(info.duration_seconds - 2.0) <= 0.3 or item["container"] == "GIF"
 
     again = await export(client, job["id"], targets[0])
-    assert [e["id"] for e in again["data"]["exportVideo"]] == first_ids[:1]  # answered by the first export
+    assert [e["id"] for e in again["data"]["exportVideo"]] == first_ids[
+        :1
+    ]  # answered by the first export
 
 
 async def test_only_a_completed_job_can_be_exported(client: httpx.AsyncClient) -> None:
@@ -94,10 +109,18 @@ async def fake() -> AsyncIterator[FakeReplicate]:
 
 @pytest.fixture
 async def provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test")
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test"
+    )
     provider = ReplicateProvider(
-        token=DEFAULT_TOKEN, http=http, base_url="http://replicate.test", poll_interval=0.02,
-        image_timeout=20, video_timeout=30, plan_timeout=20, rng=random.Random(0),
+        token=DEFAULT_TOKEN,
+        http=http,
+        base_url="http://replicate.test",
+        poll_interval=0.02,
+        image_timeout=20,
+        video_timeout=30,
+        plan_timeout=20,
+        rng=random.Random(0),
     )
     yield provider
     await provider.aclose()
@@ -109,14 +132,29 @@ async def frames(path: Path, runtime: Runtime) -> list[bytes]:
     from reelforge.media.ffmpeg import ffmpeg_exe
 
     process = await asyncio.create_subprocess_exec(
-        ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "framemd5", "-",
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-f",
+        "framemd5",
+        "-",
         stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await process.communicate()
-    return [line.split(b",")[-1].strip() for line in out.splitlines() if line and not line.startswith(b"#")]
+    return [
+        line.split(b",")[-1].strip()
+        for line in out.splitlines()
+        if line and not line.startswith(b"#")
+    ]
 
 
-async def test_refining_one_scene_re_renders_only_that_scene(client: httpx.AsyncClient, runtime: Runtime, worker: Any, fake: FakeReplicate, tmp_path: Path) -> None:
+async def test_refining_one_scene_re_renders_only_that_scene(
+    client: httpx.AsyncClient, runtime: Runtime, worker: Any, fake: FakeReplicate, tmp_path: Path
+) -> None:
     job = await completed_job(client, sceneCount=4, targetDuration=4.0)
     first_video = tmp_path / "first.mp4"
     first_video.write_bytes((await client.get(job["video"]["url"])).content)
@@ -125,12 +163,18 @@ async def test_refining_one_scene_re_renders_only_that_scene(client: httpx.Async
     body = await gql(
         client,
         f"mutation($id: ID!, $i: RefineSceneInput!) {{ refineScene(jobId: $id, sceneIndex: 2, input: $i) {{ {JOB_FIELDS} }} }}",
-        id=job["id"], i={"imagePrompt": "a bright yellow lemon on a blue table"},
+        id=job["id"],
+        i={"imagePrompt": "a bright yellow lemon on a blue table"},
     )
     refined = body["data"]["refineScene"]
-    assert refined["approved"] is False and refined["storyboardVersion"] == job["storyboardVersion"] + 1
+    assert (
+        refined["approved"] is False
+        and refined["storyboardVersion"] == job["storyboardVersion"] + 1
+    )
     ready = await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
-    assert error_code(await mutate(client, "renderVideo", job["id"])) == "FORBIDDEN"  # approval needed again
+    assert (
+        error_code(await mutate(client, "renderVideo", job["id"])) == "FORBIDDEN"
+    )  # approval needed again
     one_clip = ready["estimatedCost"]
     assert one_clip == pytest.approx(job["estimatedCost"] / 4)  # only scene 2 will be paid for
     assert "scene_refined" in [e["type"] for e in ready["events"]]
@@ -150,5 +194,9 @@ async def test_refining_one_scene_re_renders_only_that_scene(client: httpx.Async
 
 async def test_refine_is_refused_while_rendering(client: httpx.AsyncClient) -> None:
     job = await create_job(client)
-    body = await gql(client, 'mutation($id: ID!) { refineScene(jobId: $id, sceneIndex: 0, input: {imagePrompt: "x"}) { id } }', id=job["id"])
+    body = await gql(
+        client,
+        'mutation($id: ID!) { refineScene(jobId: $id, sceneIndex: 0, input: {imagePrompt: "x"}) { id } }',
+        id=job["id"],
+    )
     assert error_code(body) == "CONFLICT"

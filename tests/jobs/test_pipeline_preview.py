@@ -13,8 +13,12 @@ from reelforge.runtime import Runtime
 from tests.helpers import create_job, error_code, mutate, wait_for_status
 
 
-async def test_brief_to_video_through_the_api(client: httpx.AsyncClient, runtime: Runtime, worker: Any) -> None:
-    job = await create_job(client, sceneCount=3, targetDuration=3.0, aspectRatio="PORTRAIT_9_16", resolution="R480P")
+async def test_brief_to_video_through_the_api(
+    client: httpx.AsyncClient, runtime: Runtime, worker: Any
+) -> None:
+    job = await create_job(
+        client, sceneCount=3, targetDuration=3.0, aspectRatio="PORTRAIT_9_16", resolution="R480P"
+    )
     assert job["status"] == "PENDING"
     job = await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
     assert [s["index"] for s in job["scenes"]] == [0, 1, 2]
@@ -34,7 +38,10 @@ async def test_brief_to_video_through_the_api(client: httpx.AsyncClient, runtime
     assert rendering["status"] == "RENDERING"
     done = await wait_for_status(client, job["id"], "COMPLETED")
     assert done["progress"] == 100
-    assert done["video"]["contentType"] == "video/mp4" and done["thumbnail"]["contentType"] == "image/jpeg"
+    assert (
+        done["video"]["contentType"] == "video/mp4"
+        and done["thumbnail"]["contentType"] == "image/jpeg"
+    )
 
     response = await client.get(done["video"]["url"])
     assert response.status_code == 200
@@ -47,7 +54,15 @@ async def test_brief_to_video_through_the_api(client: httpx.AsyncClient, runtime
     assert response.content[4:8] == b"ftyp" and b"moov" in response.content[:4096]  # +faststart
 
     events = [e["type"] for e in done["events"]]
-    for expected in ("created", "storyboard_complete", "approved", "render_started", "scene_rendered", "stitching", "completed"):
+    for expected in (
+        "created",
+        "storyboard_complete",
+        "approved",
+        "render_started",
+        "scene_rendered",
+        "stitching",
+        "completed",
+    ):
         assert expected in events
 
 

@@ -31,10 +31,18 @@ async def fake() -> AsyncIterator[FakeReplicate]:
 
 @pytest.fixture
 async def provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test")
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test"
+    )
     provider = ReplicateProvider(
-        token=DEFAULT_TOKEN, http=http, base_url="http://replicate.test", poll_interval=0.02,
-        image_timeout=20, video_timeout=30, plan_timeout=20, rng=random.Random(0),
+        token=DEFAULT_TOKEN,
+        http=http,
+        base_url="http://replicate.test",
+        poll_interval=0.02,
+        image_timeout=20,
+        video_timeout=30,
+        plan_timeout=20,
+        rng=random.Random(0),
     )
     yield provider
     await provider.aclose()
@@ -52,7 +60,9 @@ async def approve_and_render(client: httpx.AsyncClient, job_id: str) -> None:
     assert not body.get("errors"), body
 
 
-async def test_costs_are_estimated_and_recorded_from_the_price_table(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+async def test_costs_are_estimated_and_recorded_from_the_price_table(
+    client: httpx.AsyncClient, worker: Any, fake: FakeReplicate
+) -> None:
     job = await storyboard(client, sceneCount=2, targetDuration=4.0)
     video = DEFAULT_CATALOG.spec(PredictionKind.VIDEO)
     expected_estimate = 2 * DEFAULT_CATALOG.estimate(PredictionKind.VIDEO, 2.0)
@@ -65,7 +75,9 @@ async def test_costs_are_estimated_and_recorded_from_the_price_table(client: htt
     assert fake.kind_count("video") == 2 and video.model in [ref for ref, _ in fake.create_calls]
 
 
-async def test_a_scene_that_fails_once_succeeds_on_retry(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+async def test_a_scene_that_fails_once_succeeds_on_retry(
+    client: httpx.AsyncClient, worker: Any, fake: FakeReplicate
+) -> None:
     job = await storyboard(client)
     fake.fail_next("video", 1, error="CUDA out of memory")
     await approve_and_render(client, job["id"])
@@ -75,19 +87,25 @@ async def test_a_scene_that_fails_once_succeeds_on_retry(client: httpx.AsyncClie
     assert "prediction_retry" in [e["type"] for e in done["events"]]
 
 
-async def test_a_scene_that_fails_three_times_fails_the_job_clearly(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+async def test_a_scene_that_fails_three_times_fails_the_job_clearly(
+    client: httpx.AsyncClient, worker: Any, fake: FakeReplicate
+) -> None:
     job = await storyboard(client, sceneCount=1, targetDuration=2.0)
     fake.fail_next("video", 3, error="NSFW content detected")
     await approve_and_render(client, job["id"])
     failed = await wait_for_status(client, job["id"], "FAILED")
-    assert "NSFW content detected" in failed["errorMessage"] and failed["errorMessage"].startswith("render failed")
+    assert "NSFW content detected" in failed["errorMessage"] and failed["errorMessage"].startswith(
+        "render failed"
+    )
     assert failed["retryCount"] == 2
     retried = (await mutate(client, "retryJob", job["id"]))["data"]["retryJob"]
     assert retried["status"] == "RENDERING"
     await wait_for_status(client, job["id"], "COMPLETED")
 
 
-async def test_cancel_mid_render_cancels_in_flight_predictions(client: httpx.AsyncClient, worker: Any, fake: FakeReplicate) -> None:
+async def test_cancel_mid_render_cancels_in_flight_predictions(
+    client: httpx.AsyncClient, worker: Any, fake: FakeReplicate
+) -> None:
     job = await storyboard(client)
     fake.stick_next("video", 2)
     await approve_and_render(client, job["id"])
@@ -103,7 +121,9 @@ async def test_cancel_mid_render_cancels_in_flight_predictions(client: httpx.Asy
     assert final["actualCost"] > 0  # the storyboard it already paid for stays recorded
 
 
-async def test_a_render_killed_halfway_resumes_without_paying_twice(client: httpx.AsyncClient, runtime: Runtime, fake: FakeReplicate) -> None:
+async def test_a_render_killed_halfway_resumes_without_paying_twice(
+    client: httpx.AsyncClient, runtime: Runtime, fake: FakeReplicate
+) -> None:
     job = await storyboard_without_worker(client, runtime)
     await approve_and_render(client, job["id"])
     fake.stick_next("video", 1)  # scene 1 hangs; scene 0 finishes
@@ -111,7 +131,11 @@ async def test_a_render_killed_halfway_resumes_without_paying_twice(client: http
     task = asyncio.create_task(pipeline.render())
     for _ in range(400):
         async with runtime.session() as session:
-            done = [p for p in await JobRepository(session).predictions(job["id"]) if p.kind == "video" and p.status == PredictionStatus.SUCCEEDED.value]
+            done = [
+                p
+                for p in await JobRepository(session).predictions(job["id"])
+                if p.kind == "video" and p.status == PredictionStatus.SUCCEEDED.value
+            ]
         if done and fake.kind_count("video") == 2:
             break
         await asyncio.sleep(0.05)
@@ -120,7 +144,7 @@ async def test_a_render_killed_halfway_resumes_without_paying_twice(client: http
     assert fake.release_stuck() == 1  # the hung prediction finishes at the provider meanwhile
     await Pipeline(runtime, job["id"], asyncio.Semaphore(8)).render()
     assert fake.kind_count("video") == 2  # no second prediction for either scene
-    final = (await mutate(client, "cancelJob", job["id"]))
+    final = await mutate(client, "cancelJob", job["id"])
     assert error_code(final) == "CONFLICT"  # it completed
 
 
@@ -130,11 +154,17 @@ async def storyboard_without_worker(client: httpx.AsyncClient, runtime: Runtime)
     return await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
 
 
-async def test_render_over_the_daily_budget_is_refused_before_queueing(client: httpx.AsyncClient, runtime: Runtime, settings: Settings) -> None:
+async def test_render_over_the_daily_budget_is_refused_before_queueing(
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings
+) -> None:
     job = await storyboard_without_worker(client, runtime)
-    runtime.settings = settings.model_copy(update={"daily_budget_dollars": job["actualCost"] + job["estimatedCost"] / 2})
+    runtime.settings = settings.model_copy(
+        update={"daily_budget_dollars": job["actualCost"] + job["estimatedCost"] / 2}
+    )
     assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
     body = await mutate(client, "renderVideo", job["id"])
     assert error_code(body) == "BUDGET_EXCEEDED"
-    assert (await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE"))["status"] == "STORYBOARD_COMPLETE"
+    assert (await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE"))[
+        "status"
+    ] == "STORYBOARD_COMPLETE"
     assert not await runtime.redis.exists(f"arq:job:render:{job['id']}")  # nothing was queued

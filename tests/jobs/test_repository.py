@@ -17,13 +17,19 @@ LEGAL = [(a, b) for a in ALL for b in ALL if b in ALLOWED[a]]
 ILLEGAL = [(a, b) for a, b in itertools.product(ALL, ALL) if b not in ALLOWED[a]]
 
 
-async def _job(repo: JobRepository, status: JobStatus = JobStatus.PENDING, client: str = "acme") -> Job:
+async def _job(
+    repo: JobRepository, status: JobStatus = JobStatus.PENDING, client: str = "acme"
+) -> Job:
     job = Job(client_id=client, user_id="alice", prompt="brief", params={}, status=status.value)
     return await repo.create(job, actor="alice")
 
 
-@pytest.mark.parametrize(("source", "target"), LEGAL, ids=[f"{a.value}->{b.value}" for a, b in LEGAL])
-async def test_every_legal_transition_works(runtime: Runtime, source: JobStatus, target: JobStatus) -> None:
+@pytest.mark.parametrize(
+    ("source", "target"), LEGAL, ids=[f"{a.value}->{b.value}" for a, b in LEGAL]
+)
+async def test_every_legal_transition_works(
+    runtime: Runtime, source: JobStatus, target: JobStatus
+) -> None:
     async with runtime.session() as session:
         repo = JobRepository(session)
         job = await repo.transition(await _job(repo, source), target)
@@ -31,8 +37,12 @@ async def test_every_legal_transition_works(runtime: Runtime, source: JobStatus,
         assert [e.type for e in await repo.events(job.id)][-1] == target.value
 
 
-@pytest.mark.parametrize(("source", "target"), ILLEGAL, ids=[f"{a.value}->{b.value}" for a, b in ILLEGAL])
-async def test_every_illegal_transition_is_a_conflict(runtime: Runtime, source: JobStatus, target: JobStatus) -> None:
+@pytest.mark.parametrize(
+    ("source", "target"), ILLEGAL, ids=[f"{a.value}->{b.value}" for a, b in ILLEGAL]
+)
+async def test_every_illegal_transition_is_a_conflict(
+    runtime: Runtime, source: JobStatus, target: JobStatus
+) -> None:
     async with runtime.session() as session:
         repo = JobRepository(session)
         job = await _job(repo, source)
@@ -83,7 +93,7 @@ async def test_pagination_walks_every_job_once_newest_first(runtime: Runtime) ->
         seen: list[str] = []
         after = None
         while True:
-            page = await repo.list("acme", first=3, after=after)
+            page = await repo.list_jobs("acme", first=3, after=after)
             assert page.total_count == 7
             seen += [j.id for j in page.jobs]
             if not page.has_next_page:
@@ -91,6 +101,6 @@ async def test_pagination_walks_every_job_once_newest_first(runtime: Runtime) ->
             after = page.end_cursor
         assert sorted(seen) == sorted(ids) and len(seen) == 7
         with pytest.raises(BadUserInput):
-            await repo.list("acme", first=101)
+            await repo.list_jobs("acme", first=101)
         with pytest.raises(BadUserInput):
-            await repo.list("acme", after="not-a-cursor")
+            await repo.list_jobs("acme", after="not-a-cursor")

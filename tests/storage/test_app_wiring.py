@@ -92,11 +92,6 @@ async def test_rest_upload_and_signed_download_through_the_app(
     assert type(limiter.storage).__name__ == "RedisStorage"
 
 
-@pytest.mark.xfail(
-    reason="app.py overrides GraphQLView.handle_request, which Strawberry 0.341 never calls: "
-    "mount reelforge.storage.limits.CsrfMultipartMiddleware instead",
-    strict=True,
-)
 async def test_cross_site_graphql_multipart_is_refused_by_the_app(
     app_client: httpx.AsyncClient, app_runtime: Runtime, media: Media
 ) -> None:

@@ -70,9 +70,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS trg_jobs_updated_at" + (
-        " ON jobs" if op.get_bind().dialect.name == "postgresql" else ""
-    ))
+    op.execute(
+        "DROP TRIGGER IF EXISTS trg_jobs_updated_at"
+        + (" ON jobs" if op.get_bind().dialect.name == "postgresql" else "")
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS reelforge_set_updated_at()")
     with op.batch_alter_table("jobs") as batch:
