@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from reelforge.config import ConfigError, Environment, Settings, get_settings
+from reelforge.config import ConfigError, Settings, get_settings
 from reelforge.db import is_sqlite
 from reelforge.observability.logging import configure_logging
 
@@ -80,7 +80,7 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
             access_log=False,  # RequestContextMiddleware logs requests without query strings
         )
         server = uvicorn.Server(config)
-        if banner and settings.env is not Environment.PRODUCTION:
+        if banner and settings.resolved_log_format == "console":  # JSON logs stay pure JSON
             local = host in ("0.0.0.0", "::")  # noqa: S104 (only choosing what to print)
             base = f"http://{'127.0.0.1' if local else host}:{port}"
             sys.stderr.write(
