@@ -1,0 +1,122 @@
+"""Graceful shutdown: SIGTERM never loses a task that is in flight."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reelforge.cli import free_port
+from tests.test_cli import _env, _wait_ready
+
+
+@pytest.fixture
+def slow_replicate() -> Iterator[str]:
+    """The fake Replicate as its own server, answering every prediction after 2 s."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.replicate", "--port", str(port), "--latency", "2"],
+        stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/v1/predictions", headers={"Authorization": "Bearer x"}, timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def _replicate_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
+    return _env(
+        tmp_path, PROVIDER="replicate", REPLICATE_API_TOKEN="r8_test_token_for_the_fake",
+        REPLICATE_BASE_URL=url, REPLICATE_POLL_INTERVAL="0.1", **extra,
+    )
+
+
+def _graphql(base: str, token: str, query: str) -> dict[str, object]:
+    body = httpx.post(f"{base}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    assert not body.get("errors"), body
+    data: dict[str, object] = body["data"]
+    return data
+
+
+def _status(base: str, token: str, job_id: str) -> str:
+    data = _graphql(base, token, f'{{ job(id: "{job_id}") {{ status }} }}')
+    return str(data["job"]["status"])  # type: ignore[index]
+
+
+def _token(tmp_path: Path) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
+        env=_env(tmp_path), capture_output=True, check=True,
+    ).stdout.decode().strip()
+
+
+def _start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    _wait_ready(base, process)
+    return process, base
+
+
+def _wait_status(base: str, token: str, job_id: str, wanted: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while (status := _status(base, token, job_id)) != wanted:
+        assert time.monotonic() < deadline, f"still {status}"
+        time.sleep(0.1)
+
+
+CREATE = 'mutation { createJob(input: {brief: "Trail shoes. Light and tough.", sceneCount: 1, targetDuration: 2, resolution: R480P}) { id } }'
+
+
+def test_serve_stopped_mid_task_resumes_it_after_restart(tmp_path: Path, slow_replicate: str) -> None:
+    env = _replicate_env(tmp_path, slow_replicate)
+    token = _token(tmp_path)
+    process, base = _start_serve(tmp_path, env)
+    job_id = str(_graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
+    _wait_status(base, token, job_id, "GENERATING_STORYBOARD")
+    time.sleep(0.5)  # the plan prediction is in flight at the fake
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+
+    process, base = _start_serve(tmp_path, env)  # same storage: SQLite file and Valkey AOF
+    try:
+        _wait_status(base, token, job_id, "STORYBOARD_COMPLETE")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+
+
+def test_worker_finishes_its_running_task_on_sigterm(tmp_path: Path, slow_replicate: str, redis_url: str) -> None:
+    import redis as sync_redis
+
+    sync_redis.Redis.from_url(redis_url).flushdb()
+    env = _replicate_env(tmp_path, slow_replicate, REDIS_URL=redis_url, EMBEDDED_WORKER="false", WORKER_METRICS_PORT=str(free_port()))
+    token = _token(tmp_path)
+    api, base = _start_serve(tmp_path, env)
+    worker = subprocess.Popen([sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE)
+    try:
+        job_id = str(_graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
+        _wait_status(base, token, job_id, "GENERATING_STORYBOARD")
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGTERM)  # stops taking work, lets the running task finish
+        _, stderr = worker.communicate(timeout=60)
+        assert worker.returncode == 0, stderr.decode()[-3000:]
+        assert _status(base, token, job_id) == "STORYBOARD_COMPLETE"
+    finally:
+        api.send_signal(signal.SIGTERM)
+        api.communicate(timeout=60)
+        if worker.poll() is None:
+            worker.kill()
