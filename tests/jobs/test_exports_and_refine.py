@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from reelforge.media.ffmpeg import probe
 from reelforge.media.formats import export_size
 from reelforge.providers.replicate import ReplicateProvider
 from reelforge.runtime import Runtime
-from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.fakes.replicate import FakeReplicate
 from tests.helpers import JOB_FIELDS, create_job, error_code, gql, mutate, wait_for_status
 
 EXPORT_FIELDS = "id aspectRatio resolution container fit status progress error asset { id url contentType width height durationSeconds }"
@@ -101,30 +99,9 @@ async def test_only_a_completed_job_can_be_exported(client: httpx.AsyncClient) -
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeReplicate]:
-    server = FakeReplicate(latency=0.05, predict_time=1.0)
-    yield server
-    await server.aclose()
-
-
-@pytest.fixture
-async def provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test"
-    )
-    provider = ReplicateProvider(
-        token=DEFAULT_TOKEN,
-        http=http,
-        base_url="http://replicate.test",
-        poll_interval=0.02,
-        image_timeout=20,
-        video_timeout=30,
-        plan_timeout=20,
-        rng=random.Random(0),
-    )
-    yield provider
-    await provider.aclose()
-    await http.aclose()
+def provider(replicate_provider: ReplicateProvider) -> ReplicateProvider:
+    """This module's pipeline runs against the fake Replicate (tests/jobs/conftest.py)."""
+    return replicate_provider
 
 
 async def frames(path: Path, runtime: Runtime) -> list[bytes]:

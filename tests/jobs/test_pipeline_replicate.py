@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,35 +16,14 @@ from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.providers.replicate import ReplicateProvider
 from reelforge.runtime import Runtime
-from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.fakes.replicate import FakeReplicate
 from tests.helpers import create_job, error_code, mutate, wait_for_status
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeReplicate]:
-    server = FakeReplicate(latency=0.05, predict_time=2.0)
-    yield server
-    await server.aclose()
-
-
-@pytest.fixture
-async def provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test"
-    )
-    provider = ReplicateProvider(
-        token=DEFAULT_TOKEN,
-        http=http,
-        base_url="http://replicate.test",
-        poll_interval=0.02,
-        image_timeout=20,
-        video_timeout=30,
-        plan_timeout=20,
-        rng=random.Random(0),
-    )
-    yield provider
-    await provider.aclose()
-    await http.aclose()
+def provider(replicate_provider: ReplicateProvider) -> ReplicateProvider:
+    """This module's pipeline runs against the fake Replicate (tests/jobs/conftest.py)."""
+    return replicate_provider
 
 
 async def storyboard(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
