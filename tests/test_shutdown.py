@@ -22,7 +22,8 @@ def slow_replicate() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.replicate", "--port", str(port), "--latency", "2"],
-        stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -38,13 +39,22 @@ def slow_replicate() -> Iterator[str]:
 
 def _replicate_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
     return _env(
-        tmp_path, PROVIDER="replicate", REPLICATE_API_TOKEN="r8_test_token_for_the_fake",
-        REPLICATE_BASE_URL=url, REPLICATE_POLL_INTERVAL="0.1", **extra,
+        tmp_path,
+        PROVIDER="replicate",
+        REPLICATE_API_TOKEN="r8_test_token_for_the_fake",
+        REPLICATE_BASE_URL=url,
+        REPLICATE_POLL_INTERVAL="0.1",
+        **extra,
     )
 
 
 def _graphql(base: str, token: str, query: str) -> dict[str, object]:
-    body = httpx.post(f"{base}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    body = httpx.post(
+        f"{base}/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
     assert not body.get("errors"), body
     data: dict[str, object] = body["data"]
     return data
@@ -56,15 +66,25 @@ def _status(base: str, token: str, job_id: str) -> str:
 
 
 def _token(tmp_path: Path) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
-        env=_env(tmp_path), capture_output=True, check=True,
-    ).stdout.decode().strip()
+    return (
+        subprocess.run(
+            [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
+            env=_env(tmp_path),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
 
 
 def _start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     _wait_ready(base, process)
     return process, base
@@ -80,7 +100,9 @@ def _wait_status(base: str, token: str, job_id: str, wanted: str, timeout: float
 CREATE = 'mutation { createJob(input: {brief: "Trail shoes. Light and tough.", sceneCount: 1, targetDuration: 2, resolution: R480P}) { id } }'
 
 
-def test_serve_stopped_mid_task_resumes_it_after_restart(tmp_path: Path, slow_replicate: str) -> None:
+def test_serve_stopped_mid_task_resumes_it_after_restart(
+    tmp_path: Path, slow_replicate: str
+) -> None:
     env = _replicate_env(tmp_path, slow_replicate)
     token = _token(tmp_path)
     process, base = _start_serve(tmp_path, env)
@@ -99,14 +121,24 @@ def test_serve_stopped_mid_task_resumes_it_after_restart(tmp_path: Path, slow_re
         process.communicate(timeout=60)
 
 
-def test_worker_finishes_its_running_task_on_sigterm(tmp_path: Path, slow_replicate: str, redis_url: str) -> None:
+def test_worker_finishes_its_running_task_on_sigterm(
+    tmp_path: Path, slow_replicate: str, redis_url: str
+) -> None:
     import redis as sync_redis
 
     sync_redis.Redis.from_url(redis_url).flushdb()
-    env = _replicate_env(tmp_path, slow_replicate, REDIS_URL=redis_url, EMBEDDED_WORKER="false", WORKER_METRICS_PORT=str(free_port()))
+    env = _replicate_env(
+        tmp_path,
+        slow_replicate,
+        REDIS_URL=redis_url,
+        EMBEDDED_WORKER="false",
+        WORKER_METRICS_PORT=str(free_port()),
+    )
     token = _token(tmp_path)
     api, base = _start_serve(tmp_path, env)
-    worker = subprocess.Popen([sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE
+    )
     try:
         job_id = str(_graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
         _wait_status(base, token, job_id, "GENERATING_STORYBOARD")
