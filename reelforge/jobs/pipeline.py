@@ -560,7 +560,7 @@ class Pipeline:
             self.rt.blobs.temp_path(".jpg") as thumb_tmp,
         ):
             await stitch_clips(clips, video_tmp, timeout=timeout)
-            await make_thumbnail(video_tmp, thumb_tmp, at_seconds=min(0.5, (clips and 0.5) or 0.0))
+            await make_thumbnail(video_tmp, thumb_tmp, at_seconds=0.5)  # clamped to short videos
             async with self.rt.session() as session:
                 store = AssetStore(session, self.rt.blobs)
                 video = await store.store_file(

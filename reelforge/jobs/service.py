@@ -312,7 +312,7 @@ class JobService:
             if existing is None:
                 existing = Export(
                     job_id=job.id,
-                    format=target.__dict__,
+                    format=asdict(target),
                     format_key=target.key,
                     source_asset_id=job.video_asset_id,
                 )
