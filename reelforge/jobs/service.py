@@ -3,6 +3,7 @@ it calls the repositories and queues tasks only after the commit that made them 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, time
 
 import structlog
