@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -88,10 +89,18 @@ def band(bounds: tuple[int, int], done: int, total: int) -> int:
 
 
 class Pipeline:
-    def __init__(self, runtime: Runtime, job_id: str, global_limit: asyncio.Semaphore) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        job_id: str,
+        global_limit: asyncio.Semaphore,
+        encode_limit: asyncio.Semaphore | None = None,
+    ) -> None:
         self.rt = runtime
         self.job_id = job_id
         self.global_limit = global_limit
+        # x264 uses every core: more encodes at once than cores only adds switching.
+        self.encode_limit = encode_limit or asyncio.Semaphore(os.cpu_count() or 2)
         self.scene_limit = asyncio.Semaphore(runtime.settings.scene_concurrency)
         self.write_lock = asyncio.Lock()  # one writer per job: scene results arrive concurrently
         self.log = log.bind(job_id=job_id)
@@ -548,9 +557,10 @@ class Pipeline:
         path = self.rt.blobs.path(key)
         if not await self.rt.blobs.exists(key):
             path.parent.mkdir(parents=True, exist_ok=True)
-            await normalise_clip(
-                self.rt.blobs.path(clip.storage_key), path, fmt=fmt, duration=duration
-            )
+            async with self.encode_limit:
+                await normalise_clip(
+                    self.rt.blobs.path(clip.storage_key), path, fmt=fmt, duration=duration
+                )
         return path
 
     async def stitch(self, job: Job, clips: list[Path]) -> tuple[Asset, Asset]:

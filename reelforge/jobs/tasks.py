@@ -33,7 +33,7 @@ async def _run_stage(
     ctx: dict[str, Any], job_id: str, stage: str, step: Callable[[Pipeline], Awaitable[None]]
 ) -> None:
     runtime = _runtime(ctx)
-    job_pipeline = Pipeline(runtime, job_id, ctx["global_limit"])
+    job_pipeline = Pipeline(runtime, job_id, ctx["global_limit"], ctx["encode_limit"])
     job = await job_pipeline.read()
     with structlog.contextvars.bound_contextvars(
         job_id=job.id, campaign_id=job.campaign_id, client_id=job.client_id, stage=stage

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ def build_worker(
         ctx["runtime"] = runtime or await Runtime.start(settings, redis_url=redis_url)
         ctx["owns_runtime"] = runtime is None
         ctx["global_limit"] = asyncio.Semaphore(settings.global_concurrency)
+        ctx["encode_limit"] = asyncio.Semaphore(os.cpu_count() or 2)
         ctx["relay"] = asyncio.create_task(relay_webhooks(ctx["runtime"]))
         log.info("worker.started", queue=QUEUE_NAME)
 
@@ -71,5 +73,5 @@ def build_worker(
         handle_signals=handle_signals,
         job_completion_wait=25 if handle_signals else 0,
         burst=burst,
-        poll_delay=0.2,
+        poll_delay=0.05,  # a queued stage starts within 50 ms
     )

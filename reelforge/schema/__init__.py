@@ -12,6 +12,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -79,6 +80,7 @@ class Schema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=256),  # one parsed document shared by equal operations
         SessionExtension,
         OperationMetrics,
         lambda: ErrorCodes(production=settings.is_production),
