@@ -41,10 +41,8 @@ Diagnostics (separate runs; their figures are not the benchmark's):
 - ``--diagnose``: the API runs under tracemalloc and cProfile and prints what the idle
   subscribers hold (by line, file, object type, live task) and where its CPU goes;
 - ``--connect-only``: the memory of acknowledged websockets without a subscription;
-- ``--try no-deflate,parser-cache,gc-freeze,gc-threshold``: the API with the server changes
-  the findings suggest (uvicorn ``ws_per_message_deflate=False``; strawberry ``ParserCache``;
-  ``gc.freeze()`` after start-up; ``gc.set_threshold(20_000, 20, 100)``), applied in the
-  benchmark's API process only.
+- ``--try gc-default,deflate``: undo what `reelforge serve` ships with (its GC tuning,
+  ``reelforge.cli.tune_gc``; no per-message deflate) to see what each is worth.
 """
 
 from __future__ import annotations
@@ -84,7 +82,7 @@ def raise_open_files() -> None:
 # --- the API process ------------------------------------------------------------------------
 
 
-TWEAKS = ("no-deflate", "parser-cache", "gc-freeze", "gc-threshold")
+TWEAKS = ("gc-default", "deflate")
 
 
 def serve(port: int, diagnose: bool, tweaks: list[str]) -> None:
@@ -95,49 +93,26 @@ def serve(port: int, diagnose: bool, tweaks: list[str]) -> None:
         import tracemalloc
 
         tracemalloc.start(1)
-    import gc
 
     import uvicorn
 
     from reelforge import app as app_module
+    from reelforge.cli import server_config, tune_gc
     from reelforge.config import Settings
     from reelforge.observability.logging import configure_logging
 
     raise_open_files()
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     configure_logging(settings)
-    if "parser-cache" in tweaks:
-        from strawberry.extensions import ParserCache
-
-        build_schema = app_module.build_schema
-
-        def cached_schema(settings: Settings) -> Any:
-            schema = build_schema(settings)
-            schema.extensions = (*schema.extensions, lambda: ParserCache(maxsize=256))
-            return schema
-
-        app_module.build_schema = cached_schema  # type: ignore[assignment]
     app = DiagnoseRoutes(
         app_module.create_app(settings, redis_url=settings.redis_url, embedded_worker=False),
         diagnose,
     )
-    if "gc-freeze" in tweaks:
-        gc.collect()
-        gc.freeze()  # what start-up made (modules, schema) is never scanned again
-    if "gc-threshold" in tweaks:
-        gc.set_threshold(20_000, 20, 100)  # young collections 28x rarer: fewer promotions
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-        proxy_headers=True,
-        ws="websockets-sansio",
-        ws_per_message_deflate="no-deflate" not in tweaks,
-        access_log=False,
-    )
+    config = server_config(app, "127.0.0.1", port)  # exactly as `reelforge serve` runs it
+    if "gc-default" not in tweaks:
+        tune_gc()
+    if "deflate" in tweaks:
+        config.ws_per_message_deflate = True
     uvicorn.Server(config).run()
 
 

@@ -56,6 +56,25 @@ def dev_token(settings: Settings, *, client_id: str = "dev", user_id: str = "dev
     return mint_token(settings, client_id=client_id, user_id=user_id, ttl=timedelta(days=7))
 
 
+def server_config(app: Any, host: str, port: int) -> Any:
+    """uvicorn as `reelforge serve` runs it (benchmarks start the API the same way)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        ws="websockets-sansio",
+        access_log=False,  # RequestContextMiddleware logs requests without query strings
+        # Progress frames are tiny; per-socket deflate state costs ~40 KB per subscriber.
+        ws_per_message_deflate=False,
+    )
+
+
 def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> None:
     import uvicorn
 
@@ -69,20 +88,7 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
     redis_url = settings.redis_url or (valkey.start() if valkey else "")
     try:
         app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=20,
-            proxy_headers=True,
-            ws="websockets-sansio",
-            access_log=False,  # RequestContextMiddleware logs requests without query strings
-            # Progress frames are tiny; per-socket deflate state costs ~40 KB per subscriber.
-            ws_per_message_deflate=False,
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(server_config(app, host, port))
         if banner and settings.resolved_log_format == "console":  # JSON logs stay pure JSON
             local = host in ("0.0.0.0", "::")  # noqa: S104 (only choosing what to print)
             base = f"http://{'127.0.0.1' if local else host}:{port}"
