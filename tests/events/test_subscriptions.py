@@ -179,3 +179,34 @@ async def test_the_cache_serves_a_fresh_value_right_after_an_update(
     assert await runtime.redis.exists(runtime.cache.key(job["id"]))
     await mutate(client, "cancelJob", job["id"])
     assert (await get_job(client, job["id"]))["status"] == "CANCELED"
+
+
+async def test_websockets_from_an_origin_not_allowed_are_refused(
+    settings: Settings, runtime: Runtime
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"allowed_origins": ["https://app.example"]}), runtime=runtime
+    )
+    async with live_server(app) as host:
+        with pytest.raises(websockets.InvalidStatus) as info:
+            async with websockets.connect(
+                f"ws://{host}/graphql",
+                subprotocols=["graphql-transport-ws"],
+                origin="https://evil.example",
+            ):  # type: ignore[list-item, arg-type]
+                pass
+        assert info.value.response.status_code == 403
+        async with websockets.connect(
+            f"ws://{host}/graphql",
+            subprotocols=["graphql-transport-ws"],
+            origin="https://app.example",
+        ) as ws:  # type: ignore[list-item, arg-type]
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "connection_init",
+                        "payload": {"Authorization": f"Bearer {make_token(settings)}"},
+                    }
+                )
+            )
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
