@@ -40,6 +40,17 @@ def _valkeys_under(path: Path) -> list[int]:
     return pids
 
 
+def cli_token(tmp_path: Path, client: str = "acme", user: str = "alice") -> str:
+    """A token minted the way a user does it: `reelforge token`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reelforge.cli", "token", "--client", client, "--user", user],
+        env=_env(tmp_path),
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode().strip()
+
+
 def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,13 +103,7 @@ def test_migrate_twice_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_token_mints_a_verifiable_jwt(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
-        env=_env(tmp_path),
-        capture_output=True,
-        check=True,
-    )
-    principal = verify_token(Settings(_env_file=None), result.stdout.decode().strip())  # type: ignore[call-arg]
+    principal = verify_token(Settings(_env_file=None), cli_token(tmp_path))  # type: ignore[call-arg]
     assert (principal.client_id, principal.user_id) == ("acme", "alice")
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reelforge.cli import free_port
-from tests.test_cli import _env, _wait_ready
+from tests.test_cli import _env, _wait_ready, cli_token
 
 
 @pytest.fixture
@@ -65,19 +65,6 @@ def _status(base: str, token: str, job_id: str) -> str:
     return str(data["job"]["status"])  # type: ignore[index]
 
 
-def _token(tmp_path: Path) -> str:
-    return (
-        subprocess.run(
-            [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
-            env=_env(tmp_path),
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
-
-
 def _start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
@@ -104,7 +91,7 @@ def test_serve_stopped_mid_task_resumes_it_after_restart(
     tmp_path: Path, slow_replicate: str
 ) -> None:
     env = _replicate_env(tmp_path, slow_replicate)
-    token = _token(tmp_path)
+    token = cli_token(tmp_path)
     process, base = _start_serve(tmp_path, env)
     job_id = str(_graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
     _wait_status(base, token, job_id, "GENERATING_STORYBOARD")
@@ -134,7 +121,7 @@ def test_worker_finishes_its_running_task_on_sigterm(
         EMBEDDED_WORKER="false",
         WORKER_METRICS_PORT=str(free_port()),
     )
-    token = _token(tmp_path)
+    token = cli_token(tmp_path)
     api, base = _start_serve(tmp_path, env)
     worker = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE

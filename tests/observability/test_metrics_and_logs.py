@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from reelforge.cli import free_port
 from reelforge.runtime import Runtime
 from tests.helpers import create_job, gql, mutate, wait_for_status
-from tests.test_cli import _env, _wait_ready
+from tests.test_cli import _env, _wait_ready, cli_token
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -103,16 +103,7 @@ def test_serve_logs_are_json_with_job_context_and_no_secrets(tmp_path: Path) -> 
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    token = (
-        subprocess.run(
-            [sys.executable, "-m", "reelforge.cli", "token", "--client", "acme", "--user", "alice"],
-            env=_env(tmp_path),
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
+    token = cli_token(tmp_path)
     try:
         _wait_ready(base, process)
         headers = {"Authorization": f"Bearer {token}"}
