@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from reelforge.errors import BadUserInput
+from reelforge.media.clips import Fit
+from reelforge.media.formats import ASPECT_RATIOS, CONTAINERS, RESOLUTIONS
 
-ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:5")
-RESOLUTIONS = ("480p", "720p", "1080p")
-CONTAINERS = ("mp4", "webm", "gif")
-FITS = ("crop", "pad")
+# The choices are the media layer's: it is what can actually render them.
+RESOLUTION_NAMES = tuple(RESOLUTIONS)
+FITS: tuple[str, ...] = get_args(Fit)
 MAX_SCENES = 12
 MIN_SCENE_SECONDS = 1.0
 MAX_SCENE_SECONDS = 15.0
@@ -63,7 +64,7 @@ class JobParams:
                 "campaignId must be 1–128 letters, digits, . _ -", field="campaignId"
             )
         _choice(self.aspect_ratio, "aspectRatio", ASPECT_RATIOS)
-        _choice(self.resolution, "resolution", RESOLUTIONS)
+        _choice(self.resolution, "resolution", RESOLUTION_NAMES)
         if len(self.scenes) > MAX_SCENES:
             raise BadUserInput(f"at most {MAX_SCENES} scenes", field="scenes")
         count = self.scene_count if self.scene_count is not None else (len(self.scenes) or 4)
@@ -135,7 +136,7 @@ class ExportTarget:
 
     def validated(self) -> ExportTarget:
         _choice(self.aspect_ratio, "aspectRatio", ASPECT_RATIOS)
-        _choice(self.resolution, "resolution", RESOLUTIONS)
+        _choice(self.resolution, "resolution", RESOLUTION_NAMES)
         _choice(self.container, "container", CONTAINERS)
         _choice(self.fit, "fit", FITS)
         return self

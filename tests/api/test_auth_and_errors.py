@@ -233,3 +233,16 @@ async def test_jobs_are_paginated_with_first_capped(client: httpx.AsyncClient) -
 
 
 __all__ = ["JOB_FIELDS"]
+
+
+def test_graphql_enums_offer_exactly_what_the_media_layer_renders() -> None:
+    from typing import get_args
+
+    from reelforge.media.clips import Fit as MediaFit
+    from reelforge.media.formats import ASPECT_RATIOS, CONTAINERS, RESOLUTIONS
+    from reelforge.schema.types import AspectRatio, Container, Fit, Resolution
+
+    assert [e.value for e in AspectRatio] == list(ASPECT_RATIOS)
+    assert [e.value for e in Resolution] == list(RESOLUTIONS)
+    assert [e.value for e in Container] == list(CONTAINERS)
+    assert [e.value for e in Fit] == list(get_args(MediaFit))
