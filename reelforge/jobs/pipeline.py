@@ -16,21 +16,21 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.errors import Conflict
-from reelforge.jobs.params import JobParams, SceneParams
+from reelforge.jobs.params import ExportTarget, JobParams, SceneParams
 from reelforge.jobs.repository import JobChange, JobRepository
 from reelforge.jobs.storyboard import Scene, dump_scenes, load_scenes
-from reelforge.media.clips import make_thumbnail, normalise_clip, stitch_clips
-from reelforge.media.formats import ClipFormat
+from reelforge.media.clips import Fit, make_thumbnail, normalise_clip, stitch_clips
+from reelforge.media.formats import ClipFormat, Container
+from reelforge.media.transcode import export_video as transcode
 from reelforge.models import (
     Asset,
     AssetKind,
-    Export,
     ExportStatus,
     Job,
     JobStatus,
@@ -58,7 +58,7 @@ from reelforge.providers.base import (
 )
 from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
-from reelforge.storage.service import AssetStore
+from reelforge.storage.service import CONTENT_TYPES, AssetStore
 
 log = structlog.get_logger(__name__)
 
@@ -471,10 +471,6 @@ class Pipeline:
         async with self.rt.session() as session:
             return await JobRepository(session).total_cost(self.job_id)
 
-    async def record_cost(self) -> None:
-        cost = await self.spent()
-        await self.write(lambda r, j: r.update(j, actual_cost=cost))
-
     # -- render ------------------------------------------------------------------------
 
     async def render(self) -> None:
@@ -519,18 +515,18 @@ class Pipeline:
                 )
 
         await gather_all([render_scene(s) for s in scenes])
-        await self.record_cost()
+        cost = await self.spent()  # every paid call of the render is done; the stitch is free
         await self.write(
             lambda r, j: r.transition(
                 j,
                 JobStatus.STITCHING,
                 stage="stitch",
                 progress=RENDER_BAND[1],
+                actual_cost=cost,
                 change=JobChange(event="stitching", message=f"stitching {total} clips"),
             )
         )
         video, thumbnail = await self.stitch(job, [normalised[s.index] for s in scenes])
-        cost = await self.spent()
         await self.write(
             lambda r, j: r.transition(
                 j,
@@ -656,8 +652,6 @@ async def gather_all(coroutines: list[Awaitable[None]]) -> None:
 
 async def export_video(runtime: Runtime, export_id: str) -> None:
     """Transcode a completed job's video to one export target."""
-    from reelforge.media.transcode import export_video as transcode
-
     started = time.monotonic()
     async with runtime.session() as session:
         repo = JobRepository(session)
@@ -666,45 +660,25 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
             return
         job = await repo.get(export.job_id, client_id=None)
         source = await AssetRepository(session).get(export.source_asset_id or "", client_id=None)
-        export.status = ExportStatus.PROCESSING.value
-        await session.commit()
-    fmt: dict[str, str] = dict(export.format)
-    container = fmt["container"]
-    content_type = {"mp4": "video/mp4", "webm": "video/webm", "gif": "image/gif"}[container]
-
-    async def set_export(**values: Any) -> None:
-        async with runtime.session() as session:
-            repo = runtime.jobs(session)
-            row = await repo.get_export(export_id)
-            for key, value in values.items():
-                setattr(row, key, value)
-            await session.commit()
-            fresh = await repo.get(job.id, client_id=None)
-            await repo.notifier.job_changed(
-                fresh,
-                JobChange(
-                    event=f"export_{row.status}",
-                    message=f"export {row.format_key}: {row.status} {row.progress}%",
-                ),
-            )
-
-    last = [0]
+    await set_export(runtime, export_id, status=ExportStatus.PROCESSING.value)
+    target = ExportTarget(**export.format)
+    last_reported = [0]
 
     async def on_progress(fraction: float) -> None:
         percent = int(fraction * 100)
-        if percent >= last[0] + 20:
-            last[0] = percent
-            await set_export(progress=percent)
+        if percent >= last_reported[0] + 20:  # a write per fifth, not per frame
+            last_reported[0] = percent
+            await set_export(runtime, export_id, progress=percent)
 
     try:
-        with runtime.blobs.temp_path(f".{container}") as tmp:
+        with runtime.blobs.temp_path(f".{target.container}") as tmp:
             await transcode(
                 runtime.blobs.path(source.storage_key),
                 tmp,
-                aspect=fmt["aspect_ratio"],
-                resolution=fmt["resolution"],
-                container=container,  # type: ignore[arg-type]
-                fit=fmt["fit"],  # type: ignore[arg-type]
+                aspect=target.aspect_ratio,
+                resolution=target.resolution,
+                container=cast(Container, target.container),  # validated by ExportTarget
+                fit=cast(Fit, target.fit),
                 progress=on_progress,
             )
             async with runtime.session() as session:
@@ -713,16 +687,25 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     client_id=job.client_id,
                     job_id=job.id,
                     kind=AssetKind.EXPORT,
-                    content_type=content_type,
+                    content_type=CONTENT_TYPES[target.container],
                 )
         await set_export(
-            status=ExportStatus.COMPLETED.value, progress=100, asset_id=asset.id, error=None
+            runtime,
+            export_id,
+            status=ExportStatus.COMPLETED.value,
+            progress=100,
+            asset_id=asset.id,
+            error=None,
         )
         VIDEO_GEN_DURATION.labels(stage="export").observe(time.monotonic() - started)
     except Exception as exc:
         log.error("export.failed", job_id=job.id, export_id=export_id, error=str(exc))
         JOB_FAILURES.labels(stage="export", reason=type(exc).__name__).inc()
-        await set_export(status=ExportStatus.FAILED.value, error=str(exc)[:2000])
+        await set_export(
+            runtime, export_id, status=ExportStatus.FAILED.value, error=str(exc)[:2000]
+        )
 
 
-__all__ = ["Export", "JobCanceled", "Pipeline", "export_video"]
+async def set_export(runtime: Runtime, export_id: str, **values: Any) -> None:
+    async with runtime.session() as session:
+        await JobRepository(session).update_export(export_id, **values)

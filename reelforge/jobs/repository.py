@@ -305,6 +305,12 @@ class JobRepository:
             raise NotFound(f"export {export_id} not found", id=export_id)
         return export
 
+    async def update_export(self, export_id: str, **values: Any) -> Export:
+        """Exports are not part of the job row or its events: a plain committed write."""
+        await self.session.execute(update(Export).where(Export.id == export_id).values(**values))
+        await self.session.commit()
+        return await self.get_export(export_id)
+
     async def save_exports(self, exports: Sequence[Export]) -> None:
         self.session.add_all(exports)
         await self.session.commit()

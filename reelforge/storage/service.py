@@ -24,6 +24,7 @@ EXTENSIONS = {
     "video/quicktime": "mov",
     "video/webm": "webm",
 }
+CONTENT_TYPES = {ext: content_type for content_type, ext in EXTENSIONS.items()}
 
 
 def storage_key(
