@@ -133,8 +133,9 @@ class JobRepository:
         return float((await self.session.execute(query)).scalar_one() or 0.0)
 
     async def committed_since(self, client_id: str, since: datetime) -> float:
-        """Estimated cost of renders a client started since `since` that are still running:
-        spend that is promised but not yet recorded as predictions."""
+        """Estimated cost of the client's renders still running: spend that is promised.
+        Predictions they already recorded count here and in `spend_since` alike, which errs
+        on the side of not overspending."""
         query = select(func.coalesce(func.sum(Job.estimated_cost), 0.0)).where(
             Job.client_id == client_id,
             Job.status.in_([JobStatus.RENDERING.value, JobStatus.STITCHING.value]),

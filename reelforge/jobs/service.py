@@ -87,14 +87,22 @@ class JobService:
         per_scene = params.target_duration / count
         return count * self.rt.provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
 
-    async def check_budget(self, amount: float) -> None:
+    async def budget_remaining(self) -> float | None:
+        """Dollars the client may still spend today (None: no budget). Renders in flight
+        count in full, so two renders started together cannot both overspend."""
         budget = self.rt.settings.daily_budget_dollars
-        if budget is None or amount <= 0:
-            return
+        if budget is None:
+            return None
         since = start_of_day()
         spent = await self.repo.spend_since(self.principal.client_id, since)
         committed = await self.repo.committed_since(self.principal.client_id, since)
-        left = max(0.0, budget - spent - committed)
+        return max(0.0, budget - spent - committed)
+
+    async def check_budget(self, amount: float) -> None:
+        left = await self.budget_remaining()
+        if left is None or amount <= 0:
+            return
+        budget = self.rt.settings.daily_budget_dollars
         if amount > left:
             raise BudgetExceeded(
                 f"this needs about ${amount:.2f} but only ${left:.2f} of today's "
@@ -116,7 +124,8 @@ class JobService:
                 raise BadUserInput(f"asset {asset_id} not found", field="assetIds")
             if asset.kind != AssetKind.UPLOAD.value:
                 raise BadUserInput(f"asset {asset_id} is not an upload", field="assetIds")
-        await self.check_budget(self.estimate_storyboard(params))
+        storyboard_estimate = self.estimate_storyboard(params)
+        await self.check_budget(storyboard_estimate)
         job = Job(
             client_id=self.principal.client_id,
             user_id=self.principal.user_id,
@@ -124,7 +133,7 @@ class JobService:
             prompt=params.brief,
             params=params.to_json(),
             status=JobStatus.PENDING.value,
-            estimated_cost=self.estimate_storyboard(params) + self.estimate_render(params),
+            estimated_cost=storyboard_estimate + self.estimate_render(params),
         )
         job = await self.repo.create(job, actor=self.principal.user_id)
         JOBS_CREATED.inc()

@@ -35,14 +35,14 @@ async def jobs(
 
 async def viewer(info: Info) -> Viewer:
     principal = info.context.principal
-    spent = await info.context.jobs.spend_today()
-    budget = info.context.runtime.settings.daily_budget_dollars
+    jobs = info.context.jobs
+    remaining = await jobs.budget_remaining()
     return Viewer(
         client_id=principal.client_id,
         user_id=principal.user_id,
-        spend_today=round(spent, 6),
-        daily_budget=budget,
-        budget_remaining=None if budget is None else round(max(0.0, budget - spent), 6),
+        spend_today=round(await jobs.spend_today(), 6),
+        daily_budget=info.context.runtime.settings.daily_budget_dollars,
+        budget_remaining=None if remaining is None else round(remaining, 6),
     )
 
 

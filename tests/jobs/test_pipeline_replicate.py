@@ -17,7 +17,7 @@ from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.providers.replicate import ReplicateProvider
 from reelforge.runtime import Runtime
 from tests.fakes.replicate import FakeReplicate
-from tests.helpers import create_job, error_code, mutate, wait_for_status
+from tests.helpers import create_job, error_code, gql, mutate, wait_for_status
 
 
 @pytest.fixture
@@ -145,3 +145,13 @@ async def test_render_over_the_daily_budget_is_refused_before_queueing(
         "status"
     ] == "STORYBOARD_COMPLETE"
     assert not await runtime.redis.exists(f"arq:job:render:{job['id']}")  # nothing was queued
+    viewer = (await gql(client, "{ viewer { spendToday dailyBudget budgetRemaining } }"))["data"][
+        "viewer"
+    ]
+    assert viewer["spendToday"] == pytest.approx(job["actualCost"])
+    assert viewer["budgetRemaining"] == pytest.approx(
+        job["estimatedCost"] / 2
+    )  # what the refusal saw
+    assert body["errors"][0]["extensions"]["remaining"] == pytest.approx(
+        viewer["budgetRemaining"], abs=1e-4
+    )
