@@ -8,7 +8,7 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -190,17 +190,17 @@ async def metrics(_: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def webhook_route(runtime_getter: Any) -> Route:
+def webhook_route(runtime_getter: Callable[[], Runtime]) -> Route:
     secret: list[str] = []
 
     async def get_secret() -> str:
         if not secret:
-            runtime: Runtime = runtime_getter()
+            runtime = runtime_getter()
             secret.append(await resolve_webhook_secret(runtime.settings, runtime.http))
         return secret[0]
 
     async def on_prediction(payload: dict[str, Any]) -> None:
-        runtime: Runtime = runtime_getter()
+        runtime = runtime_getter()
         await publish(runtime.redis, WEBHOOK_CHANNEL, {"id": str(payload.get("id", ""))})
 
     return Route(

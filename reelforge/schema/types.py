@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from reelforge.jobs.params import ExportTarget
 from reelforge.jobs.repository import JobRepository
+from reelforge.jobs.service import JobService
 from reelforge.jobs.storyboard import Scene as SceneData
 from reelforge.jobs.storyboard import load_scenes
 from reelforge.models import Asset as AssetRow
@@ -337,8 +338,6 @@ class JobProgress:
 
     @strawberry.field(description="The whole job as it is now (read through the cache)")
     async def job(self, info: Info) -> Job:
-        from reelforge.jobs.service import JobService
-
         context = info.context
         async with context.runtime.session() as session:
             row = await JobService(context.runtime, session, context.principal).get(
