@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from reelforge.config import Environment, Settings
+from reelforge.config import Settings
 from reelforge.ratelimit import RateLimiter
 from reelforge.runtime import Runtime
 from reelforge.storage.limits import ENVELOPE_ALLOWANCE
@@ -23,25 +21,19 @@ UPLOAD_MUTATION = "mutation ($file: Upload!) { uploadAsset(file: $file) { id con
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The shared test settings with a 1 MB upload cap, so the size tests stay small."""
+    return settings.model_copy(update={"max_upload_bytes": 1024 * 1024})
+
+
+@pytest.fixture
 async def app_runtime(
-    tmp_path: Path, database_url: str, redis_url: str, flushed_redis: Any
+    settings: Settings, redis_url: str, flushed_redis: Any
 ) -> AsyncIterator[Runtime]:
-    settings = Settings(
-        env=Environment.TEST,
-        video_storage_path=tmp_path / "storage",
-        database_url=database_url,
-        redis_url=redis_url,
-        provider="preview",
-        jwt_secret=SecretStr("test-only-secret-" + "k" * 64),
-        max_upload_bytes=1024 * 1024,
-        _env_file=None,
-    )
-    settings.video_storage_path.mkdir(parents=True)
+    """A real Runtime (this folder's `runtime` fixture is a stand-in without Redis)."""
+    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
     runtime = await Runtime.start(settings, redis_url=redis_url)
     yield runtime
-    limiter = getattr(runtime, "limiter", None)
-    if isinstance(limiter, RateLimiter):
-        await limiter.aclose()
     await runtime.aclose()
 
 
