@@ -68,7 +68,7 @@ from reelforge.config import Environment, Settings  # noqa: E402
 from reelforge.embedded import EmbeddedValkey  # noqa: E402
 from reelforge.jobs import pipeline as pipeline_module  # noqa: E402
 from reelforge.jobs.pipeline import Pipeline  # noqa: E402
-from reelforge.jobs.worker import build_worker  # noqa: E402
+from reelforge.jobs.worker import build_worker, stop_in_process_worker  # noqa: E402
 from reelforge.media import clips as clips_module  # noqa: E402
 from reelforge.media.ffmpeg import run_ffmpeg  # noqa: E402
 from reelforge.media.formats import ClipFormat  # noqa: E402
@@ -420,9 +420,7 @@ async def bench(opts: argparse.Namespace, settings: Settings, redis_url: str) ->
             t0, t1_seen, t2, t3_seen = await run_job(host, token, opts.scenes, cpu)
             fake_spans(spans, fake, since)
     finally:
-        await worker.close()
-        worker_task.cancel()
-        await asyncio.gather(worker_task, return_exceptions=True)
+        await stop_in_process_worker(worker, worker_task)
         await runtime.aclose()
         await fake.aclose()
         await fake_http.aclose()

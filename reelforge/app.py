@@ -30,6 +30,7 @@ from reelforge.config import Settings
 from reelforge.errors import PayloadTooLarge, Unauthenticated
 from reelforge.events import WEBHOOK_CHANNEL, publish
 from reelforge.httperrors import error_response
+from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.observability.metrics import HTTP_REQUEST_DURATION
 from reelforge.providers import resolve_webhook_secret
 from reelforge.providers.webhooks import make_webhook_endpoint
@@ -229,8 +230,6 @@ def create_app(
         state["runtime"] = current
         worker_task = None
         if embedded_worker:
-            from reelforge.jobs.worker import build_worker
-
             worker = build_worker(
                 settings, current.redis_url, runtime=current, handle_signals=False
             )
@@ -239,9 +238,7 @@ def create_app(
             yield
         finally:
             if worker_task is not None:
-                await worker.close()
-                worker_task.cancel()
-                await asyncio.gather(worker_task, return_exceptions=True)
+                await stop_in_process_worker(worker, worker_task)
             if owned:
                 await current.aclose()
 

@@ -23,7 +23,7 @@ from redis import asyncio as aioredis
 from reelforge.auth import mint_token
 from reelforge.cli import alembic_config
 from reelforge.config import Environment, Settings
-from reelforge.jobs.worker import build_worker
+from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.providers.base import Provider
 from reelforge.runtime import Runtime
 
@@ -179,9 +179,7 @@ async def worker(runtime: Runtime) -> AsyncIterator[Any]:
     w.poll_delay_s = 0.05
     task = asyncio.create_task(w.async_run())
     yield w
-    await w.close()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await stop_in_process_worker(w, task)
 
 
 @pytest.fixture

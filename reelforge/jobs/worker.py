@@ -31,6 +31,15 @@ async def relay_webhooks(runtime: Runtime) -> None:
                 runtime.wakeups.notify(prediction_id)
 
 
+async def stop_in_process_worker(worker: Worker, task: asyncio.Task[None]) -> None:
+    """Stop a worker that runs inside this process. arq's `close()` cancels the running
+    tasks (arq re-queues them) and then gathers them, so their CancelledError surfaces
+    here: it is theirs, not ours, and must not escape into the caller's shutdown."""
+    await asyncio.gather(worker.close(), return_exceptions=True)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def build_worker(
     settings: Settings,
     redis_url: str,
