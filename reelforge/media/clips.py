@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -23,6 +24,7 @@ from reelforge.media.ffmpeg import (
     run_ffmpeg_inputs,
 )
 from reelforge.media.formats import ClipFormat
+from reelforge.media.overlays import Frame, Overlay, SafeZone, safe_zone_for
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +76,7 @@ def ken_burns_filter(fmt: ClipFormat, *, frames: int, seed: int) -> str:
         f":x='(iw-iw/zoom)*({ax}+({bx}-{ax})*{t})'"
         f":y='(ih-ih/zoom)*({ay}+({by}-{ay})*{t})'"
         f":d={frames}:s={fmt.width}x{fmt.height}:fps={fmt.fps},"
-        f"setsar=1,format={fmt.pix_fmt}"
+        f"setsar=1,{fmt.color_filter()}"
     )
 
 
@@ -118,14 +120,18 @@ async def normalise_clip(
     fmt: ClipFormat,
     fit: Fit = "crop",
     duration: float | None = None,
+    overlays: Sequence[Overlay] = (),
+    safe_zone: SafeZone | None = None,
     timeout: float = 600.0,
 ) -> None:
     """Re-encode any video (or still image) into ``fmt``.
 
-    Size by ``fit``, frame rate, pixel format and codecs are made to match; the source's
-    first audio track is kept (resampled to 48 kHz stereo), or a silent one added. With
-    ``duration`` the clip is trimmed, or looped when the source is shorter; a still image
-    needs a ``duration`` and is held for it. ``src`` may be an untrusted upload.
+    Size by ``fit``, frame rate, pixel format, colour (limited-range BT.709) and codecs are
+    made to match; the source's first audio track is kept (resampled to 48 kHz stereo), or
+    a silent one added. With ``duration`` the clip is trimmed, or looped when the source is
+    shorter; a still image needs a ``duration`` and is held for it. ``overlays`` (captions,
+    later a logo or a headline) are drawn in the same pass, inside ``safe_zone`` (by default
+    the one of the frame's aspect ratio). ``src`` may be an untrusted upload.
     """
     info = await probe(src)
     if duration is None:
@@ -143,14 +149,46 @@ async def normalise_clip(
         video += f",loop=loop={frames - 1}:size=1,setpts=N/({fmt.fps}*TB)"
     else:
         video += f",fps={fmt.fps}"
-    video += f",format={fmt.pix_fmt}"
+    video += f",{fmt.color_filter()}"
 
     args: list[str] = []
     if not info.is_image and duration > info.duration_seconds + 0.5 / fmt.fps:
         args += ["-stream_loop", "-1"]  # a short clip is looped to fill the scene
     args += input_args(src)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".overlays-", dir=out.parent) as work_dir:
+        if overlays:
+            frame = Frame(
+                fmt=fmt,
+                safe_zone=safe_zone or safe_zone_for(fmt.width, fmt.height),
+                duration=frames / fmt.fps,
+                work_dir=Path(work_dir),
+            )
+            video += "".join(f",{overlay.filter(frame)}" for overlay in overlays)
+        await _encode_normalised(args, video, info.has_audio, out, fmt, frames, seconds, timeout)
+    log.debug(
+        "media.clip.normalised",
+        src=str(src),
+        out=str(out),
+        frames=frames,
+        image=info.is_image,
+        kept_audio=info.has_audio,
+        overlays=len(overlays),
+    )
+
+
+async def _encode_normalised(
+    args: list[str],
+    video: str,
+    has_audio: bool,
+    out: Path,
+    fmt: ClipFormat,
+    frames: int,
+    seconds: str,
+    timeout: float,
+) -> None:
     graph = f"[0:V:0]{video}[v]"
-    if info.has_audio:
+    if has_audio:
         layout = "stereo" if fmt.audio_channels == 2 else "mono"
         # apad: a soundtrack shorter than the picture is filled with silence, then -t cuts.
         graph += (
@@ -172,14 +210,6 @@ async def normalise_clip(
             ],
             timeout=timeout,
         )
-    log.debug(
-        "media.clip.normalised",
-        src=str(src),
-        out=str(out),
-        frames=frames,
-        image=info.is_image,
-        kept_audio=info.has_audio,
-    )
 
 
 def _concat_entry(path: Path) -> str:
@@ -192,13 +222,16 @@ def _concat_entry(path: Path) -> str:
 
 def _signature(info: MediaInfo) -> tuple[object, ...]:
     # What must match for a stream copy to play back cleanly. (Pixel format and profile
-    # are not in a headers-only dump; ClipFormat pins them at encoding time.)
+    # are not in a headers-only dump; ClipFormat pins them at encoding time. The colour
+    # range and matrix are: an untagged or full-range clip is refused.)
     return (
         info.video_codec,
         info.width,
         info.height,
         info.fps,
         info.pix_fmt,
+        info.color_range,
+        info.color_space,
         info.audio_codec,
         info.audio_sample_rate,
         info.audio_channels,

@@ -248,6 +248,13 @@ async def run_ffmpeg(
     await _execute(["-progress", "pipe:1", "-nostats", *args], timeout=timeout, stdout=on_line)
 
 
+async def run_ffmpeg_report(args: Sequence[str], *, timeout: float) -> str:
+    """Run ffmpeg like :func:`run_ffmpeg` and return the end of its stderr, where filters
+    such as ``ebur128`` and ``loudnorm`` print their summaries."""
+    result = await _execute(args, timeout=timeout)
+    return result.stderr_tail
+
+
 @dataclass(frozen=True)
 class Capabilities:
     filters: frozenset[str]
@@ -347,6 +354,10 @@ class MediaInfo:
     frame_count: int = 0
     audio_sample_rate: int | None = None
     audio_channels: int | None = None
+    # From the pixel format's details, e.g. "yuv420p(tv, bt709, progressive)": "tv" is
+    # limited range, "pc" full range (what JPEGs decode to); "" when not tagged.
+    color_range: str = ""
+    color_space: str = ""  # "bt709", or "space/primaries/transfer" when they differ
 
     @property
     def is_image(self) -> bool:
@@ -425,6 +436,17 @@ def _parse_inputs(stderr: str) -> list[_InputDump]:
     return inputs
 
 
+def _color_fields(stream: _Stream) -> tuple[str, str]:
+    """(range, colour space) from the pixel format field's parenthesis, when tagged."""
+    if len(stream.fields) < 2 or "(" not in stream.fields[1]:
+        return "", ""
+    details = [p.strip() for p in stream.fields[1].split("(", 1)[1].rstrip(")").split(",")]
+    color_range = details[0] if details and details[0] in ("tv", "pc") else ""
+    rest = details[1:] if color_range else details
+    space = rest[0] if rest and rest[0] not in ("progressive", "top first", "bottom first") else ""
+    return color_range, space
+
+
 def _video_fields(stream: _Stream) -> tuple[str, str | None, int, int, str, float]:
     codec_desc = stream.fields[0]
     codec = codec_desc.split(" ", 1)[0]
@@ -475,6 +497,7 @@ def _media_info(dump: _InputDump, *, duration: float | None, frames: int) -> Med
         raise ValueError("no video stream")
     codec, profile, width, height, pix_fmt, fps = _video_fields(video)
     a_codec, a_rate, a_channels = _audio_fields(audio) if audio else (None, None, None)
+    color_range, color_space = _color_fields(video)
     if duration is None:
         duration = dump.duration or 0.0
     return MediaInfo(
@@ -492,6 +515,8 @@ def _media_info(dump: _InputDump, *, duration: float | None, frames: int) -> Med
         frame_count=frames,
         audio_sample_rate=a_rate,
         audio_channels=a_channels,
+        color_range=color_range,
+        color_space=color_space,
     )
 
 
@@ -580,3 +605,53 @@ async def run_ffmpeg_inputs(args: Sequence[str], *, timeout: float) -> list[Medi
         except ValueError:
             infos.append(None)
     return infos
+
+
+# --- audio ---------------------------------------------------------------------------
+
+# Demuxers for audio inputs (voice-over from a TTS model, music beds, uploaded tracks).
+AUDIO_DEMUXERS = ("mp3", "wav", "mov", "flac", "ogg", "aac", "matroska")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    duration_seconds: float
+    codec: str
+    sample_rate: int | None
+    channels: int | None
+    format_name: str
+
+
+async def probe_audio(path: Path, *, timeout: float = 30.0) -> AudioInfo:
+    """Describe the first audio stream of a file (exact duration from its packets).
+
+    Raises :class:`InvalidMediaError` when the file has no readable audio stream.
+    """
+    span = _PacketSpan()
+    result = await _execute(
+        [
+            *input_args(path, demuxers=AUDIO_DEMUXERS),
+            *("-map", "0:a:0", "-c", "copy", "-f", "framecrc", "pipe:1"),
+        ],
+        timeout=timeout,
+        stdout=span.feed,
+        check=False,
+    )
+    dumps = _parse_inputs(result.stderr)
+    audio = next((s for s in dumps[0].streams if s.kind == "Audio"), None) if dumps else None
+    if audio is None or result.returncode != 0:
+        raise InvalidMediaError(
+            f"no readable audio stream in {path.name}",
+            returncode=result.returncode,
+            stderr_tail=result.stderr_tail,
+        )
+    codec, rate, channels = _audio_fields(audio)
+    # The container's duration honours the edit list (AAC's priming samples are not heard).
+    duration = dumps[0].duration or span.seconds() or 0.0
+    return AudioInfo(
+        duration_seconds=duration,
+        codec=codec,
+        sample_rate=rate,
+        channels=channels,
+        format_name=dumps[0].format_name,
+    )

@@ -63,6 +63,11 @@ class ClipFormat:
     height: int
     fps: int = 24
     pix_fmt: str = "yuv420p"
+    # Limited ("tv") range BT.709, tagged in the stream: what players assume for HD video.
+    # A clip left in full range (an uploaded JPEG decodes to yuvj420p) would play with
+    # crushed blacks next to the others, so the stitch refuses a mix.
+    color_range: str = "tv"
+    color_space: str = "bt709"
     video_codec: str = "h264"  # as probed
     video_encoder: str = "libx264"
     video_profile: str = "high"
@@ -89,6 +94,8 @@ class ClipFormat:
             *("-c:v", self.video_encoder, "-preset", self.preset, "-crf", str(self.crf)),
             *("-profile:v", self.video_profile, "-level:v", self.video_level),
             *("-pix_fmt", self.pix_fmt, "-r", str(self.fps)),
+            *("-color_range", self.color_range, "-colorspace", self.color_space),
+            *("-color_primaries", self.color_space, "-color_trc", self.color_space),
             # A keyframe every 2 s keeps seeking in the stitched video cheap.
             *("-g", str(self.fps * 2), "-keyint_min", str(self.fps)),
             *("-video_track_timescale", str(self.fps * 512)),
@@ -97,6 +104,15 @@ class ClipFormat:
             *("-movflags", "+faststart", "-f", "mp4"),
         ]
 
+    def color_filter(self) -> str:
+        """Convert any input to this format's pixel format, range and matrix, and tag it."""
+        return (
+            f"scale=out_range={self.color_range}:out_color_matrix={self.color_space}:flags=bicubic,"
+            f"format={self.pix_fmt},"
+            f"setparams=range={self.color_range}:colorspace={self.color_space}"
+            f":color_primaries={self.color_space}:color_trc={self.color_space}"
+        )
+
     def mismatches(self, info: MediaInfo) -> list[str]:
         """How a probed clip differs from this format (empty when it conforms)."""
         expected = {
@@ -104,6 +120,7 @@ class ClipFormat:
             "size": (self.width, self.height),
             "fps": float(self.fps),
             "pix_fmt": self.pix_fmt,
+            "color": (self.color_range, self.color_space),
             "audio_codec": self.audio_codec,
             "audio_sample_rate": self.audio_sample_rate,
             "audio_channels": self.audio_channels,
@@ -113,6 +130,7 @@ class ClipFormat:
             "size": (info.width, info.height),
             "fps": info.fps,
             "pix_fmt": info.pix_fmt,
+            "color": (info.color_range, info.color_space),
             "audio_codec": info.audio_codec,
             "audio_sample_rate": info.audio_sample_rate,
             "audio_channels": info.audio_channels,

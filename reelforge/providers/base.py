@@ -1,7 +1,7 @@
 """The one interface every generation backend implements: plan a storyboard, make a still,
-animate a still into a clip. Providers know nothing of the database: the pipeline records
-each prediction before and after, and hands back `existing_id` to resume one instead of
-paying for it again."""
+animate a still into a clip, speak a line (with word timings) and compose a music bed.
+Providers know nothing of the database: the pipeline records each prediction before and
+after, and hands back `existing_id` to resume one instead of paying for it again."""
 
 from __future__ import annotations
 
@@ -51,6 +51,51 @@ class ClipRequest:
 
 
 @dataclass(frozen=True)
+class SpeechRequest:
+    """One line of narration to speak. `voice` is an id from the provider's `voices()`."""
+
+    text: str
+    voice: str
+    language: str  # BCP 47-ish tag, e.g. "en", "fr", "pt-BR"
+    speed: float = 1.0  # 1.0 = the voice's normal rate
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    """A music bed of about `duration` seconds in a mood (see `MUSIC_MOODS`)."""
+
+    mood: str
+    duration: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """Where one word of the text is heard, in seconds from the start of the audio."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Voice:
+    id: str
+    name: str
+    language: str
+    gender: str | None = None
+
+
+# Moods a generated music bed may have; every provider maps each of them to something.
+MUSIC_MOODS = ("upbeat", "calm", "corporate", "dramatic", "playful")
+
+# Words per second a voice speaks at speed 1.0: planners size narration with it and the
+# render checks each scene is long enough for its line. (Neural TTS voices speak at about
+# 150 words a minute; eSpeak NG is set to the same rate.)
+SPEAKING_RATE_WPS = 2.5
+
+
+@dataclass(frozen=True)
 class PlannedScene:
     description: str
     image_prompt: str
@@ -82,6 +127,14 @@ class MediaResult:
     meta: PredictionMeta
 
 
+@dataclass
+class SpeechResult:
+    data: bytes  # the spoken line (audio/wav or audio/mpeg), already copied
+    content_type: str
+    words: list[WordTiming]  # one per word of the text, in order
+    meta: PredictionMeta
+
+
 OnCreated = Callable[[str], Awaitable[None]]
 
 
@@ -106,6 +159,38 @@ class UnknownPrediction(ProviderError):
         super().__init__(
             f"unknown prediction {external_id}", retryable=True, external_id=external_id
         )
+
+
+class SpeechProvider(Protocol):
+    """Text to speech with word timings (from the engine, or derived when it gives none)."""
+
+    def voices(self) -> list[Voice]:
+        """The voices this provider can speak with."""
+        ...
+
+    def default_voice(self, language: str) -> str | None:
+        """The voice used for `language` when the client chose none; None if it has none."""
+        ...
+
+    async def speak(
+        self,
+        request: SpeechRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> SpeechResult: ...
+
+
+class MusicProvider(Protocol):
+    async def compose(
+        self,
+        request: MusicRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> MediaResult:
+        """A music bed (audio) for the request's mood, about its duration long."""
+        ...
 
 
 class Provider(Protocol):
@@ -150,9 +235,10 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def input_hash(
-    kind: PredictionKind, model: str, request: PlanRequest | StillRequest | ClipRequest
-) -> str:
+AnyRequest = PlanRequest | StillRequest | ClipRequest | SpeechRequest | MusicRequest
+
+
+def input_hash(kind: PredictionKind, model: str, request: AnyRequest) -> str:
     """Stable identity of a prediction's inputs: equal hash means the same paid work."""
     fields = asdict(request)
     if isinstance(request, ClipRequest):

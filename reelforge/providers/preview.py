@@ -4,9 +4,13 @@ the default without a Replicate token and the way tests and benchmarks run the p
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import re
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import structlog
@@ -14,10 +18,13 @@ import structlog
 from reelforge.media.clips import ken_burns_clip
 from reelforge.media.ffmpeg import FFmpegError, FFmpegTimeoutError
 from reelforge.media.formats import ClipFormat
+from reelforge.media.music import synthesize_music_bed
 from reelforge.media.stills import draw_still
+from reelforge.providers import espeak
 from reelforge.providers.base import (
     ClipRequest,
     MediaResult,
+    MusicRequest,
     OnCreated,
     PlannedScene,
     PlanRequest,
@@ -25,7 +32,10 @@ from reelforge.providers.base import (
     PredictionKind,
     PredictionMeta,
     ProviderError,
+    SpeechRequest,
+    SpeechResult,
     StillRequest,
+    Voice,
     input_hash,
 )
 
@@ -36,6 +46,8 @@ MODELS = {
     PredictionKind.IMAGE: "preview/title-card",
     PredictionKind.VIDEO: "preview/ken-burns",
 }
+SPEECH_MODEL = "preview/espeak-ng"
+MUSIC_MODEL = "preview/synth-bed"
 # Used when the brief has fewer clauses than the storyboard has scenes.
 _SHOTS = ("Opening", "Close-up", "In use", "Detail", "Lifestyle")
 _CLOSING_SHOT = "Call to action"
@@ -131,6 +143,87 @@ class PreviewProvider:
             content_type="video/mp4",
             meta=self._meta(PredictionKind.VIDEO, external_id, started),
         )
+
+    def voices(self) -> list[Voice]:
+        return espeak.voices()
+
+    def default_voice(self, language: str) -> str | None:
+        return espeak.voice_for_language(language)
+
+    async def speak(
+        self,
+        request: SpeechRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> SpeechResult:
+        """eSpeak NG, offline; its word events give the timings (see `providers.espeak`)."""
+        started = time.perf_counter()
+        external_id = await self._started(SPEECH_MODEL, request, existing_id, on_created)
+        try:
+            speech = await asyncio.to_thread(
+                espeak.synthesize, request.text, request.voice, speed=request.speed
+            )
+        except espeak.EspeakError as exc:
+            raise ProviderError(
+                f"preview speech failed: {exc}", retryable=False, external_id=external_id
+            ) from exc
+        return SpeechResult(
+            data=speech.wav,
+            content_type="audio/wav",
+            words=speech.words,
+            meta=self._done(SPEECH_MODEL, external_id, started),
+        )
+
+    async def compose(
+        self,
+        request: MusicRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> MediaResult:
+        """A music bed synthesised by FFmpeg (see `media.music`)."""
+        started = time.perf_counter()
+        external_id = await self._started(MUSIC_MODEL, request, existing_id, on_created)
+        with tempfile.TemporaryDirectory(prefix="reelforge-preview-", dir=self._work_dir) as tmp:
+            out = Path(tmp) / "music.m4a"
+            try:
+                await synthesize_music_bed(
+                    out,
+                    mood=request.mood,
+                    duration=request.duration,
+                    seed=request.seed,
+                    timeout=self._ffmpeg_timeout,
+                )
+            except (FFmpegError, ValueError) as exc:
+                raise ProviderError(
+                    f"preview music failed: {exc}",
+                    retryable=isinstance(exc, FFmpegTimeoutError),
+                    external_id=external_id,
+                ) from exc
+            data = out.read_bytes()
+        return MediaResult(
+            data=data, content_type="audio/mp4", meta=self._done(MUSIC_MODEL, external_id, started)
+        )
+
+    async def _started(
+        self,
+        model: str,
+        request: SpeechRequest | MusicRequest,
+        existing_id: str | None,
+        on_created: OnCreated | None,
+    ) -> str:
+        if existing_id:
+            return existing_id
+        payload = json.dumps({"model": model, "input": asdict(request)}, sort_keys=True)
+        external_id = "preview-" + hashlib.sha256(payload.encode()).hexdigest()[:20]
+        if on_created is not None:
+            await on_created(external_id)
+        return external_id
+
+    def _done(self, model: str, external_id: str, started: float) -> PredictionMeta:
+        elapsed = round(time.perf_counter() - started, 3)
+        return PredictionMeta(external_id=external_id, model=model, predict_time=elapsed)
 
     async def cancel(self, external_id: str) -> None:
         """Nothing runs remotely: there is nothing to stop."""

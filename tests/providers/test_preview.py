@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from reelforge.media.ffmpeg import MediaInfo, probe
+from reelforge.media.ffmpeg import MediaInfo, probe, probe_audio
 from reelforge.providers.base import (
     ClipRequest,
+    MusicRequest,
     PlanRequest,
     PredictionKind,
+    ProviderError,
+    SpeechRequest,
     StillRequest,
 )
 from reelforge.providers.preview import PreviewProvider, preview_storyboard
@@ -147,3 +150,36 @@ async def test_preview_is_free_and_names_its_models() -> None:
     assert provider.estimate_cost(PredictionKind.VIDEO, duration=10) == 0.0
     assert provider.model_for(PredictionKind.IMAGE) == "preview/title-card"
     await provider.cancel("preview-anything")  # a no-op
+
+
+async def test_preview_speaks_in_the_requested_language_with_word_timings() -> None:
+    provider = PreviewProvider()
+    created: list[str] = []
+
+    async def on_created(external_id: str) -> None:
+        created.append(external_id)
+
+    voice = provider.default_voice("fr-FR")
+    assert voice == "espeak:fr"
+    result = await provider.speak(
+        SpeechRequest(text="Un café, doux et corsé.", voice=voice, language="fr"),
+        on_created=on_created,
+    )
+    assert result.content_type == "audio/wav"
+    assert [w.text for w in result.words] == ["Un", "café,", "doux", "et", "corsé."]
+    assert created == [result.meta.external_id]
+    assert result.meta.cost == 0.0
+    languages = {v.language for v in provider.voices()}
+    assert {"en", "fr", "de", "es"} <= languages
+    with pytest.raises(ProviderError, match="unknown voice"):
+        await provider.speak(SpeechRequest(text="hi", voice="espeak:xx", language="xx"))
+
+
+async def test_preview_composes_a_music_bed_of_the_requested_length() -> None:
+    result = await PreviewProvider().compose(MusicRequest(mood="calm", duration=3.0, seed=2))
+    assert result.content_type == "audio/mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bed.m4a"
+        path.write_bytes(result.data)
+        info = await probe_audio(path)
+    assert abs(info.duration_seconds - 3.0) < 0.05

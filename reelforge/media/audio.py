@@ -1,0 +1,254 @@
+"""The soundtrack: voice-over lines placed on the timeline, a music bed ducked under them,
+and the final mix normalised to a broadcast loudness in two passes (EBU R128).
+
+The video stream is never touched here: :func:`mix_soundtrack` copies it and re-encodes the
+audio once. Loudness is measured with FFmpeg's ``ebur128`` (integrated LUFS, true peak).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from reelforge.media.ffmpeg import (
+    AUDIO_DEMUXERS,
+    FFmpegError,
+    atomic_output,
+    input_args,
+    run_ffmpeg,
+    run_ffmpeg_report,
+)
+from reelforge.media.formats import ClipFormat
+
+log = structlog.get_logger(__name__)
+
+# The loudness every finished video is normalised to. No platform publishes one; -14 LUFS
+# integrated with true peaks at or under -1 dBTP is the working figure for social video.
+TARGET_LUFS = -14.0
+MAX_TRUE_PEAK_DB = -1.0
+# loudnorm aims a little under the ceiling: the AAC encoder adds a few tenths of overshoot.
+_LOUDNORM_TP = MAX_TRUE_PEAK_DB - 0.7
+_LOUDNORM_LRA = 20.0  # wide: a voice over a bed stays in linear (gain-only) mode
+
+# Levels the parts are brought to before mixing (the final pass sets the overall level):
+# the voice sits well above the bed, and the bed drops further while the voice speaks.
+VOICE_LUFS = -18.0
+MUSIC_LUFS = -29.0
+MUSIC_FADE_IN = 1.0
+MUSIC_FADE_OUT = 2.0
+
+SILENCE_LUFS = -70.0  # ebur128's floor: a silent track measures this
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+    lra: float  # LU
+
+
+@dataclass(frozen=True)
+class VoiceCue:
+    """One voice-over line and where on the video's timeline it starts (seconds)."""
+
+    path: Path
+    start: float
+
+
+_I_RE = re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS")
+_LRA_RE = re.compile(r"LRA:\s+(-?[\d.]+) LU\b")
+_PEAK_RE = re.compile(r"Peak:\s+(-?[\d.]+|-inf) dBFS")
+
+
+def _number(text: str) -> float:
+    return -math.inf if text == "-inf" else float(text)
+
+
+def parse_ebur128(report: str) -> Loudness:
+    summary = report[report.rfind("Summary:") :]
+    i, lra, peak = _I_RE.search(summary), _LRA_RE.search(summary), _PEAK_RE.search(summary)
+    if not (i and lra and peak):
+        raise ValueError("no ebur128 summary in the ffmpeg output")
+    return Loudness(
+        integrated=_number(i.group(1)), true_peak=_number(peak.group(1)), lra=float(lra.group(1))
+    )
+
+
+async def measure_loudness(
+    path: Path, *, stream: str = "0:a:0", timeout: float = 120.0
+) -> Loudness:
+    """Integrated loudness, true peak and loudness range of one audio stream (EBU R128)."""
+    report = await run_ffmpeg_report(
+        [
+            *input_args(path, demuxers=AUDIO_DEMUXERS),
+            *("-map", stream, "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"),
+        ],
+        timeout=timeout,
+    )
+    return parse_ebur128(report)
+
+
+def _gain_to(measured: Loudness, target: float) -> float:
+    if measured.integrated <= SILENCE_LUFS or not math.isfinite(measured.integrated):
+        return 0.0
+    return round(target - measured.integrated, 2)
+
+
+@dataclass(frozen=True)
+class _Graph:
+    args: list[str]  # inputs
+    graph: str  # ends in [mix]
+
+
+def _mix_graph(
+    video: Path,
+    voices: Sequence[tuple[VoiceCue, float]],
+    music: tuple[Path, float] | None,
+    *,
+    duration: float,
+    fmt: ClipFormat,
+    loop_music: bool,
+) -> _Graph:
+    layout = "stereo" if fmt.audio_channels == 2 else "mono"
+    norm = f"aresample={fmt.audio_sample_rate},aformat=sample_fmts=fltp:channel_layouts={layout}"
+    d = f"{duration:.6f}"
+    args = input_args(video)
+    parts = [f"[0:a:0]{norm},apad,atrim=0:{d}[bg]"]
+    beds = ["[bg]"]
+    for i, (cue, gain) in enumerate(voices, start=1):
+        args += input_args(cue.path, demuxers=AUDIO_DEMUXERS)
+        delay = max(0, round(cue.start * 1000))
+        parts.append(f"[{i}:a:0]{norm},volume={gain}dB,adelay=delays={delay}:all=1[v{i}]")
+    if voices:
+        labels = "".join(f"[v{i}]" for i in range(1, len(voices) + 1))
+        parts.append(
+            f"{labels}amix=inputs={len(voices)}:normalize=0:duration=longest,apad,atrim=0:{d}"
+            + (",asplit=2[voice][key]" if music else "[voice]")
+        )
+        beds.append("[voice]")
+    if music:
+        path, gain = music
+        m = len(voices) + 1
+        if loop_music:
+            args += ["-stream_loop", "-1"]
+        args += input_args(path, demuxers=AUDIO_DEMUXERS)
+        fade_out = min(MUSIC_FADE_OUT, duration / 3)
+        shaped = (
+            f"[{m}:a:0]{norm},volume={gain}dB,apad,atrim=0:{d},"
+            f"afade=t=in:d={min(MUSIC_FADE_IN, duration / 3):.3f},"
+            f"afade=t=out:st={duration - fade_out:.6f}:d={fade_out:.3f}"
+        )
+        if voices:
+            # Ducking: the voice is the sidechain key; the bed drops ~10 dB while it speaks.
+            parts.append(f"{shaped}[bed]")
+            parts.append(
+                "[bed][key]sidechaincompress=threshold=0.03:ratio=8:attack=15:release=450"
+                ":knee=4[music]"
+            )
+        else:
+            parts.append(f"{shaped}[music]")
+        beds.append("[music]")
+    parts.append(
+        f"{''.join(beds)}amix=inputs={len(beds)}:normalize=0:duration=first,atrim=0:{d}[mix]"
+    )
+    return _Graph(args=args, graph=";".join(parts))
+
+
+def _parse_loudnorm(report: str) -> dict[str, str]:
+    start = report.rfind("{")
+    end = report.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("no loudnorm measurement in the ffmpeg output")
+    data: dict[str, str] = json.loads(report[start : end + 1])
+    return data
+
+
+async def mix_soundtrack(
+    video: Path,
+    out: Path,
+    *,
+    voices: Sequence[VoiceCue],
+    music: Path | None,
+    duration: float,
+    fmt: ClipFormat,
+    loop_music: bool = False,
+    timeout: float = 600.0,
+) -> Loudness:
+    """Lay the voice-over and the (ducked, faded, trimmed) music over ``video``'s own sound,
+    normalise the mix to :data:`TARGET_LUFS` / :data:`MAX_TRUE_PEAK_DB` and write ``out``
+    with the video stream copied and the audio encoded once. Returns the measured loudness.
+
+    Two-pass loudnorm: the first pass measures the mix, the second applies a linear gain
+    from that measurement (falling back to loudnorm's limiter only when the peaks need it).
+    """
+    levels = await asyncio.gather(
+        *(measure_loudness(cue.path, timeout=timeout) for cue in voices),
+        *([measure_loudness(music, timeout=timeout)] if music else []),
+    )
+    voice_gains = [_gain_to(level, VOICE_LUFS) for level in levels[: len(voices)]]
+    music_part = (music, _gain_to(levels[-1], MUSIC_LUFS)) if music else None
+    built = _mix_graph(
+        video,
+        list(zip(voices, voice_gains, strict=True)),
+        music_part,
+        duration=duration,
+        fmt=fmt,
+        loop_music=loop_music,
+    )
+    target = f"I={TARGET_LUFS}:TP={_LOUDNORM_TP}:LRA={_LOUDNORM_LRA}"
+    report = await run_ffmpeg_report(
+        [
+            *built.args,
+            *("-filter_complex", f"{built.graph};[mix]loudnorm={target}:print_format=json[out]"),
+            *("-map", "[out]", "-f", "null", "-"),
+        ],
+        timeout=timeout,
+    )
+    first = _parse_loudnorm(report)
+    silent = not math.isfinite(float(first["input_i"])) or float(first["input_i"]) <= SILENCE_LUFS
+    if silent:
+        final = f"{built.graph};[mix]anull[out]"  # nothing to normalise (no voice, no music)
+    else:
+        measured = (
+            f"measured_I={first['input_i']}:measured_TP={first['input_tp']}"
+            f":measured_LRA={first['input_lra']}:measured_thresh={first['input_thresh']}"
+            f":offset={first['target_offset']}"
+        )
+        final = (
+            f"{built.graph};[mix]loudnorm={target}:{measured}:linear=true,"
+            f"aresample={fmt.audio_sample_rate}[out]"
+        )
+    with atomic_output(out) as tmp:
+        await run_ffmpeg(
+            [
+                *built.args,
+                *("-filter_complex", final, "-map", "0:v:0", "-map", "[out]"),
+                *("-c:v", "copy", "-c:a", fmt.audio_codec, "-b:a", "192k"),
+                *("-ar", str(fmt.audio_sample_rate), "-ac", str(fmt.audio_channels)),
+                *("-t", f"{duration:.6f}", "-movflags", "+faststart", "-f", "mp4", str(tmp)),
+            ],
+            timeout=timeout,
+        )
+    loudness = await measure_loudness(out, timeout=timeout)
+    log.info(
+        "media.soundtrack.mixed",
+        out=str(out),
+        voices=len(voices),
+        music=music is not None,
+        lufs=loudness.integrated,
+        true_peak=loudness.true_peak,
+    )
+    if not silent and loudness.true_peak > MAX_TRUE_PEAK_DB + 0.05:
+        raise FFmpegError(
+            f"true peak {loudness.true_peak} dBTP over {MAX_TRUE_PEAK_DB}",
+            returncode=0,
+            stderr_tail="",
+        )
+    return loudness

@@ -1,0 +1,265 @@
+"""Voice-over, captions, music bed, loudness and colour: real FFmpeg and eSpeak NG on tiny
+inputs, every assertion made on the real output."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reelforge.media.audio import (
+    MAX_TRUE_PEAK_DB,
+    TARGET_LUFS,
+    VoiceCue,
+    measure_loudness,
+    mix_soundtrack,
+)
+from reelforge.media.captions import (
+    Captions,
+    CaptionStyle,
+    Word,
+    build_cues,
+    to_srt,
+    to_vtt,
+)
+from reelforge.media.clips import normalise_clip, stitch_clips
+from reelforge.media.ffmpeg import ffmpeg_exe, probe, probe_audio
+from reelforge.media.formats import ClipFormat
+from reelforge.media.music import music_bed_graph, synthesize_music_bed
+from reelforge.media.overlays import SAFE_ZONES
+from reelforge.providers.espeak import synthesize
+
+FMT = ClipFormat.for_output("9:16", "480p")  # 480x854
+
+
+def ffmpeg(*args: str) -> bytes:
+    return subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
+        check=True,
+        capture_output=True,
+    ).stdout
+
+
+def frame_at(video: Path, seconds: float, fmt: ClipFormat) -> bytes:
+    """One decoded frame as raw gray bytes (width x height)."""
+    return ffmpeg(
+        *("-ss", f"{seconds:.3f}", "-i", str(video), "-frames:v", "1"),
+        *("-f", "rawvideo", "-pix_fmt", "gray", "-"),
+    )
+
+
+def region(frame: bytes, fmt: ClipFormat, top: float, bottom: float) -> bytes:
+    """Rows between the fractions ``top`` and ``bottom`` of the frame's height."""
+    first, last = round(fmt.height * top), round(fmt.height * bottom)
+    return frame[first * fmt.width : last * fmt.width]
+
+
+def difference(a: bytes, b: bytes) -> float:
+    """Mean absolute difference of two gray images (encoder noise is well under 1)."""
+    assert len(a) == len(b)
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def loud_windows(audio: Path, *, window: float = 0.1, threshold_db: float = -40) -> list[float]:
+    """Start times of windows whose RMS level is above ``threshold_db`` (speech present)."""
+    out = ffmpeg(
+        *("-i", str(audio), "-map", "0:a:0", "-ac", "1", "-ar", "8000"),
+        *("-f", "s16le", "-"),
+    )
+    import array
+    import math
+
+    samples = array.array("h", out)
+    size = int(8000 * window)
+    starts = []
+    for i in range(0, len(samples) - size, size):
+        chunk = samples[i : i + size]
+        rms = math.sqrt(sum(s * s for s in chunk) / size) / 32768
+        if rms > 0 and 20 * math.log10(rms) > threshold_db:
+            starts.append(i / 8000)
+    return starts
+
+
+@pytest.fixture(scope="module")
+def still(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full-range JPEG, like a phone photo (decodes to yuvj420p)."""
+    path = tmp_path_factory.mktemp("still") / "photo.jpg"
+    ffmpeg(
+        *("-f", "lavfi", "-i", "testsrc2=s=320x240", "-frames:v", "1"),
+        *("-pix_fmt", "yuvj420p", "-update", "1", str(path)),
+    )
+    return path
+
+
+def test_espeak_speaks_several_languages_with_word_timings() -> None:
+    for voice, text in [
+        ("espeak:en", "Cold brew coffee. Smooth and bold."),
+        ("espeak:fr", "Café glacé, doux et corsé. Essayez-le aujourd'hui."),
+        ("espeak:de", "Kalter Kaffee, mild und kräftig."),
+    ]:
+        speech = synthesize(text, voice)
+        assert speech.wav.startswith(b"RIFF")
+        assert 1.0 < speech.duration < 6.0
+        assert [w.text for w in speech.words] == text.split()
+        starts = [w.start for w in speech.words]
+        assert starts == sorted(starts)
+        assert starts[-1] > 0.5  # real positions, not all zero
+        assert all(w.start < w.end <= speech.duration + 1e-3 for w in speech.words)
+
+
+def test_captions_group_words_into_cues_and_files() -> None:
+    words = [
+        Word("Cold", 0.0, 0.4),
+        Word("brew.", 0.4, 0.9),
+        Word("Smooth", 1.2, 1.6),
+        Word("and", 1.6, 1.8),
+        Word("bold.", 1.8, 2.3),
+    ]
+    cues = build_cues(words, max_chars=40)
+    assert [c.text for c in cues] == ["Cold brew.", "Smooth and bold."]
+    assert to_srt(cues, duration=3) == (
+        "1\n00:00:00,000 --> 00:00:01,200\nCold brew.\n\n"
+        "2\n00:00:01,200 --> 00:00:02,700\nSmooth and bold.\n"
+    )
+    assert to_vtt(cues, duration=3).startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.200\nCold")
+    # a long sentence is cut before it overflows
+    many = [Word(f"word{i}", i * 0.2, i * 0.2 + 0.2) for i in range(20)]
+    assert all(len(c.text) <= 30 for c in build_cues(many, max_chars=30))
+
+
+def test_word_captions_highlight_the_spoken_word() -> None:
+    from reelforge.media.overlays import Frame
+
+    captions = Captions(
+        words=(Word("Try", 0.0, 0.3), Word("it{\\b1}", 0.3, 0.6)), style=CaptionStyle.WORD
+    )
+    frame = Frame(fmt=FMT, safe_zone=SAFE_ZONES["9:16"], duration=2.0, work_dir=Path("/tmp"))
+    script = captions.script(frame)
+    events = [line for line in script.splitlines() if line.startswith("Dialogue:")]
+    assert len(events) == 2  # one per word
+    assert "{\\c&H0000D7FF&}Try{\\r} it(/b1)" in events[0]  # data cannot inject ASS tags
+    assert "Try {\\c&H0000D7FF&}it(/b1){\\r}" in events[1]
+    # the bottom margin keeps the text above the platform's UI band
+    style = next(line for line in script.splitlines() if line.startswith("Style:"))
+    assert style.endswith(f",{round(FMT.height * SAFE_ZONES['9:16'].bottom)},1")
+
+
+async def test_captions_are_burned_inside_the_safe_zone(tmp_path: Path, still: Path) -> None:
+    words = tuple(
+        Word(w, 0.1 + i * 0.3, 0.4 + i * 0.3) for i, w in enumerate(["Smooth", "and", "bold"])
+    )
+    plain, captioned = tmp_path / "plain.mp4", tmp_path / "captioned.mp4"
+    await normalise_clip(still, plain, fmt=FMT, duration=1.5)
+    await normalise_clip(
+        still,
+        captioned,
+        fmt=FMT,
+        duration=1.5,
+        overlays=[Captions(words=words, style=CaptionStyle.WORD)],
+    )
+    a, b = frame_at(plain, 0.5, FMT), frame_at(captioned, 0.5, FMT)
+    zone = SAFE_ZONES["9:16"]
+    lowest = 1 - zone.bottom  # the caption's baseline is at most here
+    # text is drawn just above the bottom band, and nothing inside that band or the top one
+    assert difference(region(a, FMT, 0.6, lowest), region(b, FMT, 0.6, lowest)) > 5
+    assert difference(region(a, FMT, lowest + 0.01, 1.0), region(b, FMT, lowest + 0.01, 1.0)) < 1
+    assert difference(region(a, FMT, 0, zone.top), region(b, FMT, 0, zone.top)) < 1
+    assert not list(tmp_path.glob(".overlays-*"))  # the ASS script is cleaned up
+
+
+async def test_every_clip_is_limited_range_bt709_and_stitch_refuses_a_mix(
+    tmp_path: Path, still: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    await normalise_clip(still, clip, fmt=FMT, duration=1.0)
+    info = await probe(clip)
+    assert (info.pix_fmt, info.color_range, info.color_space) == ("yuv420p", "tv", "bt709")
+    assert FMT.mismatches(info) == []
+    # A clip encoded straight from the JPEG, as the pipeline used to: full range.
+    full = tmp_path / "full.mp4"
+    ffmpeg(
+        *("-loop", "1", "-i", str(still), "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"),
+        *("-vf", f"scale={FMT.width}:{FMT.height},setsar=1", "-t", "1"),
+        *("-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-r", "24"),
+        *("-video_track_timescale", "12288", "-c:a", "aac", "-shortest", str(full)),
+    )
+    assert (await probe(full)).color_range == "pc"
+    assert any("color" in m for m in FMT.mismatches(await probe(full)))
+    with pytest.raises(ValueError, match="not in the same format"):
+        await stitch_clips([clip, full], tmp_path / "out.mp4")
+
+
+async def test_music_bed_is_generated_and_never_loops(tmp_path: Path) -> None:
+    bed = tmp_path / "bed.m4a"
+    await synthesize_music_bed(bed, mood="upbeat", duration=6.0, seed=7)
+    info = await probe_audio(bed)
+    assert abs(info.duration_seconds - 6.0) < 0.1
+    assert (info.sample_rate, info.channels) == (48000, 2)
+    level = await measure_loudness(bed)
+    assert -45 < level.integrated < -10
+    # the same seed is the same bed; another seed (or mood) another one
+    graph = music_bed_graph(mood="calm", duration=20, seed=1)
+    assert graph == music_bed_graph(mood="calm", duration=20, seed=1)
+    assert graph != music_bed_graph(mood="calm", duration=20, seed=2)
+    bars = [part.split("*(t+")[0] for part in graph.split("aevalsrc=")[1:]]
+    pluck_lines = [part[part.find("if(eq(") :].split("*(t+")[0] for part in bars]
+    assert len(set(pluck_lines)) > len(pluck_lines) // 2  # the melody keeps changing
+
+
+async def test_mix_reaches_target_loudness_with_voice_where_placed(
+    tmp_path: Path, still: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    await normalise_clip(still, clip, fmt=FMT, duration=3.0)
+    video = tmp_path / "video.mp4"
+    await stitch_clips([clip, clip], video)
+    cues = []
+    for i, text in enumerate(["Cold brew coffee.", "Try it today!"]):
+        speech = synthesize(text, "espeak:en")
+        path = tmp_path / f"voice{i}.wav"
+        path.write_bytes(speech.wav)
+        cues.append(VoiceCue(path=path, start=i * 3.0 + 0.3))
+    bed = tmp_path / "bed.m4a"
+    await synthesize_music_bed(bed, mood="calm", duration=6.0, seed=1)
+    out = tmp_path / "final.mp4"
+    loudness = await mix_soundtrack(video, out, voices=cues, music=bed, duration=6.0, fmt=FMT)
+
+    measured = await measure_loudness(out)  # FFmpeg's ebur128, on the file itself
+    assert abs(measured.integrated - TARGET_LUFS) <= 1.0
+    assert measured.true_peak <= MAX_TRUE_PEAK_DB
+    assert loudness == measured
+    # the picture is a stream copy of the stitched video
+    info = await probe(out)
+    assert (info.width, info.height, info.fps) == (FMT.width, FMT.height, 24.0)
+    assert abs(info.duration_seconds - 6.0) < 0.1
+
+    # speech starts in each scene: the voice-only mix is silent before each cue
+    dry = tmp_path / "dry.mp4"
+    await mix_soundtrack(video, dry, voices=cues, music=None, duration=6.0, fmt=FMT)
+    loud = loud_windows(dry)
+    assert loud and 0.2 <= loud[0] <= 0.5
+    assert any(3.2 <= t <= 3.5 for t in loud)
+    assert not any(2.9 <= t < 3.2 for t in loud)  # the first line ended before scene 2
+
+
+async def test_uploaded_music_shorter_than_the_video_is_looped(tmp_path: Path, still: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    await normalise_clip(still, clip, fmt=FMT, duration=4.0)
+    track = tmp_path / "track.mp3"
+    ffmpeg("-f", "lavfi", "-i", "sine=f=330:d=1.5", "-c:a", "libmp3lame", str(track))
+    out = tmp_path / "out.mp4"
+    loudness = await mix_soundtrack(
+        clip, out, voices=[], music=track, duration=4.0, fmt=FMT, loop_music=True
+    )
+    assert abs(loudness.integrated - TARGET_LUFS) <= 1.0
+    loud = loud_windows(out)
+    assert any(t >= 2.0 for t in loud)  # still playing after the track's own end
+
+
+async def test_a_video_without_voice_or_music_is_left_silent(tmp_path: Path, still: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    await normalise_clip(still, clip, fmt=FMT, duration=1.0)
+    out = tmp_path / "out.mp4"
+    loudness = await mix_soundtrack(clip, out, voices=[], music=None, duration=1.0, fmt=FMT)
+    assert loudness.integrated < -60
