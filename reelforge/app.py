@@ -21,28 +21,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 
-from reelforge.auth import Principal, bearer_token, verify_token
 from reelforge.config import Settings
-from reelforge.errors import PayloadTooLarge, Unauthenticated
+from reelforge.errors import PayloadTooLarge
 from reelforge.events import WEBHOOK_CHANNEL, publish
-from reelforge.httperrors import error_response
+from reelforge.httperrors import error_response_for
 from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.observability.metrics import HTTP_REQUEST_DURATION
 from reelforge.providers import resolve_webhook_secret
 from reelforge.providers.webhooks import make_webhook_endpoint
 from reelforge.runtime import Runtime
 from reelforge.schema import build_schema
-from reelforge.schema.context import Context
+from reelforge.schema.view import GraphQLView
 from reelforge.storage import routes as asset_routes
 from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
 
 log = structlog.get_logger(__name__)
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9\-_.]{8,64}")
 _ROUTE_LABELS = (
     "/graphql",
     "/api/v2/upload-asset",
@@ -72,14 +68,14 @@ class RequestContextMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         given = headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         started = time.perf_counter()
         status = 500
         limited = not headers.get("content-type", "").startswith("multipart/")
         declared = headers.get("content-length", "")
         if limited and declared.isdigit() and int(declared) > self.max_json_bytes:
-            await error_response(
-                PayloadTooLarge(f"request bodies are limited to {self.max_json_bytes} bytes")
+            await error_response_for(
+                scope, PayloadTooLarge(f"request bodies are limited to {self.max_json_bytes} bytes")
             )(scope, receive, send)
             return
         received = 0
@@ -107,7 +103,7 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, limited_receive, send_with_id)
             except PayloadTooLarge as exc:
-                await error_response(exc)(scope, receive, send_with_id)
+                await error_response_for(scope, exc)(scope, receive, send_with_id)
             finally:
                 seconds = time.perf_counter() - started
                 HTTP_REQUEST_DURATION.labels(
@@ -123,40 +119,6 @@ class RequestContextMiddleware:
                     status=status,
                     seconds=round(seconds, 4),
                 )
-
-
-class GraphQLView(GraphQL[Context, None]):
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        runtime: Runtime = request.app.state.runtime
-        principal: Principal | Unauthenticated
-        try:
-            if isinstance(request, WebSocket):
-                principal = Unauthenticated("send the token in connection_init")
-            else:
-                token = bearer_token(request.headers.get("authorization"))
-                if token is None:
-                    raise Unauthenticated("missing bearer token (Authorization: Bearer <JWT>)")
-                principal = verify_token(runtime.settings, token)
-        except Unauthenticated as exc:
-            principal = exc
-        return Context(
-            runtime=runtime, principal_or_error=principal, request=request, response=response
-        )
-
-    async def on_ws_connect(self, context: Context) -> None:
-        params = context.connection_params or {}
-        raw = (
-            params.get("Authorization") or params.get("authorization") or params.get("token") or ""
-        )
-        token = bearer_token(raw) if " " in str(raw) else str(raw) or None
-        try:
-            if not token:
-                raise Unauthenticated("missing token in connection_init payload")
-            context.principal_or_error = verify_token(context.runtime.settings, token)
-        except Unauthenticated as exc:
-            raise ConnectionRejectionError(
-                {"code": "UNAUTHENTICATED", "message": exc.message}
-            ) from exc
 
 
 async def healthz(_: Request) -> Response:

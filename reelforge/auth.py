@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -12,19 +12,22 @@ import jwt
 from reelforge.config import Settings
 from reelforge.errors import Unauthenticated
 
-# Ids end up in storage paths and cache keys: keep them boring.
-_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+# Ids end up in storage paths and cache keys: keep them boring (always `fullmatch`: `$`
+# would accept a trailing newline, making "acme\n" a tenant of its own).
+_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
 @dataclass(frozen=True)
 class Principal:
     client_id: str
     user_id: str
+    # When the token stops being valid (Unix time); websockets end their operations then.
+    expires_at: float | None = field(default=None, compare=False)
 
 
 def mint_token(settings: Settings, *, client_id: str, user_id: str, ttl: timedelta) -> str:
     for name, value in (("client", client_id), ("user", user_id)):
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):
             raise ValueError(f"{name} id must match {_ID.pattern}")
     now = datetime.now(UTC)
     claims = {"sub": user_id, "client_id": client_id, "iat": now, "exp": now + ttl}
@@ -44,11 +47,13 @@ def verify_token(settings: Settings, token: str) -> Principal:
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"invalid token: {exc}") from exc
     client_id, user_id = claims.get("client_id"), claims.get("sub")
-    if not isinstance(client_id, str) or not _ID.match(client_id):
+    if not isinstance(client_id, str) or not _ID.fullmatch(client_id):
         raise Unauthenticated("invalid token: bad client_id claim")
-    if not isinstance(user_id, str) or not _ID.match(user_id):
+    if not isinstance(user_id, str) or not _ID.fullmatch(user_id):
         raise Unauthenticated("invalid token: bad sub claim")
-    return Principal(client_id=client_id, user_id=user_id)
+    exp = claims.get("exp")
+    expires_at = float(exp) if isinstance(exp, int | float) else None
+    return Principal(client_id=client_id, user_id=user_id, expires_at=expires_at)
 
 
 def bearer_token(header: str | None) -> str | None:

@@ -19,6 +19,13 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # The request itself, before any GraphQL runs (the body, its encoding, the method).
+    BAD_REQUEST = "BAD_REQUEST"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+    # GraphQL request errors (the document or its variables); the names Apollo uses.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -33,6 +40,13 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    # Answered 200 so that every client reads it as a GraphQL error (Apollo's persisted
+    # query link then turns persisted queries off and sends the full query).
+    ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: 200,
+    ErrorCode.GRAPHQL_PARSE_FAILED: 400,
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: 400,
 }
 
 
@@ -95,6 +109,24 @@ class UnsupportedMediaType(ReelforgeError):
 
 class ServiceUnavailable(ReelforgeError):
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+class BadRequest(ReelforgeError):
+    """A request that is not a well-formed GraphQL-over-HTTP request (body, encoding, shape)."""
+
+    code = ErrorCode.BAD_REQUEST
+
+
+class MethodNotAllowed(ReelforgeError):
+    code = ErrorCode.METHOD_NOT_ALLOWED
+
+
+class PersistedQueryNotSupported(ReelforgeError):
+    code = ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED
+
+    def __init__(self) -> None:
+        # The message is the one Apollo's persisted-query link looks for.
+        super().__init__("PersistedQueryNotSupported")
 
 
 class InternalError(ReelforgeError):

@@ -17,7 +17,7 @@ FITS: tuple[str, ...] = get_args(Fit)
 MAX_SCENES = 12
 MIN_SCENE_SECONDS = 1.0
 MAX_SCENE_SECONDS = 15.0
-_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
 def _text(value: str | None, name: str, *, min_len: int = 0, max_len: int) -> str | None:
@@ -59,7 +59,7 @@ class JobParams:
     def validated(self) -> JobParams:
         brief = _text(self.brief, "brief", min_len=3, max_len=2000)
         assert brief is not None
-        if self.campaign_id is not None and not _ID.match(self.campaign_id):
+        if self.campaign_id is not None and not _ID.fullmatch(self.campaign_id):
             raise BadUserInput(
                 "campaignId must be 1–128 letters, digits, . _ -", field="campaignId"
             )

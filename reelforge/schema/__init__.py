@@ -12,16 +12,24 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.file_uploads import Upload
+from strawberry.types import ExecutionResult
+from strawberry.types.scalar import ScalarDefinition
 
 from reelforge.config import Settings
 from reelforge.resolvers import assets as asset_resolvers
 from reelforge.resolvers import jobs as job_resolvers
 from reelforge.resolvers import progress as progress_resolvers
-from reelforge.schema.extensions import ErrorCodes, OperationMetrics, SessionExtension
+from reelforge.schema.extensions import (
+    ErrorCodes,
+    OperationMetrics,
+    ParserCache,
+    SessionExtension,
+    format_escaped_errors,
+)
 from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgress, ModelInfo, Viewer
 
 
@@ -71,7 +79,36 @@ class Subscription:
     )
 
 
+def _parse_upload(value: object) -> object:
+    if not (hasattr(value, "read") and hasattr(value, "filename")):
+        raise ValueError(
+            "an Upload is a file sent as a multipart request (the GraphQL multipart request "
+            "spec), not a value"
+        )
+    return value
+
+
+# A string where a file belongs is the client's error (BAD_USER_INPUT), not a crash in the
+# resolver.
+SCALAR_OVERRIDES: dict[object, Any] = {
+    Upload: ScalarDefinition(
+        name="Upload",
+        description="Represents a file upload.",
+        specified_by_url=None,
+        serialize=None,
+        parse_value=_parse_upload,
+        parse_literal=None,
+    ),
+}
+
+
 class Schema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = format_escaped_errors(result.errors)
+        return result
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Strawberry logs every error with a traceback; `ErrorCodes` already logs the
         unexpected ones (with their error id), and expected ones are not worth a traceback."""
@@ -90,4 +127,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
+    )

@@ -1,45 +1,109 @@
-"""The one mapping from domain errors to GraphQL `extensions.code`. Anything unexpected is
-masked as INTERNAL_SERVER_ERROR with an error id that is also logged with the traceback."""
+"""The one mapping from errors to GraphQL `extensions.code`, for every transport.
+
+- Request errors are the client's: a document that does not parse (GRAPHQL_PARSE_FAILED),
+  one that does not validate (GRAPHQL_VALIDATION_FAILED; too deep, too many tokens or
+  aliases: BAD_USER_INPUT), variables that cannot be coerced to their types
+  (BAD_USER_INPUT with the variable's path in `extensions.field`, e.g. `input.sceneCount`).
+- Our own errors (`ReelforgeError`) carry their code and public extensions.
+- Anything else is unexpected: masked as INTERNAL_SERVER_ERROR with an `errorId` that is
+  logged with the traceback.
+
+`ErrorCodes` applies this to every result before it leaves: after the operation over HTTP,
+and to each streamed result over websockets (queries, mutations and subscriptions on
+graphql-transport-ws, subscriptions on graphql-ws), so the same error looks the same on all
+three transports.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import structlog
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from strawberry import extensions as strawberry_extensions
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from reelforge.errors import ErrorCode, ReelforgeError
 from reelforge.observability.metrics import GRAPHQL_ERRORS, GRAPHQL_OPERATION_DURATION
 
 log = structlog.get_logger(__name__)
 
+# graphql-core 3.3: "Variable '$input' has invalid value at .scenes[0].duration: ..." and
+# "Variable '$id' of required type 'ID!' was not provided." (3.2 used double quotes).
+_VARIABLE_ERROR = re.compile(r"""Variable ['"]\$(\w+)['"](?: has invalid value(?: at ([^:]+))?)?""")
+_LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found", "tokens")
+MAX_MESSAGE_CHARS = 500  # an echoed 5,000-digit number or 1 MB string stays out of answers
 
-def format_error(error: GraphQLError, *, production: bool) -> GraphQLError:
+
+_NAMED_FIELD = re.compile(r"""(?:[Ff]ield|unknown field) ['"](\w+)['"]""")
+
+
+def _field_path(variable: str, at: str | None, message: str) -> str:
+    """`input` + `.scenes[0].duration` → `input.scenes.0.duration`; a missing or unknown
+    field named in the message is appended (`input.brief`)."""
+    path = re.sub(r"\[(\d+)\]", r".\1", at or "").strip()
+    field = variable + (path if path.startswith(".") or not path else "." + path)
+    if named := _NAMED_FIELD.search(message.split(":", 1)[-1]):
+        field += "." + named.group(1)
+    return field
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[:MAX_MESSAGE_CHARS] + "…"
+
+
+def classify(
+    error: GraphQLError, *, validation_error: bool, production: bool
+) -> tuple[str, str, dict[str, Any]]:
+    """(code, public message, extra extensions) for one error."""
     original = error.original_error
     if isinstance(original, ReelforgeError):
-        code, message, extra = original.code.value, original.message, dict(original.extensions)
-    elif original is None:
-        # Syntax and validation errors: the client's fault, safe to show.
-        code, message, extra = "GRAPHQL_VALIDATION_FAILED", error.message, {}
+        extra = {k: v for k, v in original.extensions.items() if k != "code"}
+        return original.code.value, original.message, extra
+    if isinstance(error, GraphQLSyntaxError):
+        code = ErrorCode.GRAPHQL_PARSE_FAILED.value
+        if "tokens" in error.message:
+            code = ErrorCode.BAD_USER_INPUT.value
+        return code, _short(error.message), {}
+    if isinstance(original, CannotGetOperationTypeError):
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED.value, original.as_http_error_reason(), {}
+    if isinstance(original, InvalidOperationTypeError):
+        return ErrorCode.BAD_REQUEST.value, _short(error.message), {}
+    if validation_error:
+        message = error.message
         if production and "Did you mean" in message:
             message = message.split(" Did you mean")[0]
-        if (
-            "exceeds maximum operation depth" in message
-            or "aliases found" in message
-            or "tokens" in message
-        ):
+        code = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+        if any(text in message for text in _LIMIT_MESSAGES):
             code = ErrorCode.BAD_USER_INPUT.value
-    else:
-        error_id = uuid.uuid4().hex[:12]
-        log.error("graphql.unexpected_error", error_id=error_id, path=error.path, exc_info=original)
-        code, message, extra = (
-            ErrorCode.INTERNAL_SERVER_ERROR.value,
-            f"Unexpected error (id {error_id})",
-            {"errorId": error_id},
-        )
+        return code, _short(message), {}
+    if error.path is None and (match := _VARIABLE_ERROR.match(error.message)):
+        field = _field_path(match.group(1), match.group(2), error.message)
+        return ErrorCode.BAD_USER_INPUT.value, _short(error.message), {"field": field}
+    error_id = uuid.uuid4().hex[:12]
+    log.error(
+        "graphql.unexpected_error",
+        error_id=error_id,
+        path=error.path,
+        message=error.message,
+        exc_info=original or error,
+    )
+    return (
+        ErrorCode.INTERNAL_SERVER_ERROR.value,
+        f"Unexpected error (id {error_id})",
+        {"errorId": error_id},
+    )
+
+
+def format_error(
+    error: GraphQLError, *, validation_error: bool = False, production: bool = False
+) -> GraphQLError:
+    code, message, extra = classify(error, validation_error=validation_error, production=production)
     GRAPHQL_ERRORS.labels(code=code).inc()
     return GraphQLError(
         message,
@@ -52,17 +116,85 @@ def format_error(error: GraphQLError, *, production: bool) -> GraphQLError:
 
 
 class ErrorCodes(SchemaExtension):
-    """Puts `extensions.code` on every error and masks the unexpected ones."""
+    """Puts `extensions.code` on every error and masks the unexpected ones, before any
+    result is sent (HTTP and websockets alike)."""
 
     def __init__(self, *, production: bool = False) -> None:
         self.production = production
+        self._validation_errors: set[int] = set()
+        self._formatted: set[int] = set()
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # Strawberry falls back to the first operation's name when none was given.
+        provided = getattr(context, "_provided_operation_name", None)
+        if document is not None and provided is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                # graphql-core would run the first one; the spec says to refuse.
+                context.pre_execution_errors = [
+                    GraphQLError(
+                        "Must provide operationName when the document contains several operations."
+                    )
+                ]
+        yield
+        errors = self.execution_context.pre_execution_errors or []
+        self._validation_errors = {id(e) for e in errors}
+
+    def _format(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        formatted = []
+        for error in errors:
+            if id(error) in self._formatted:
+                formatted.append(error)
+                continue
+            new = format_error(
+                error,
+                validation_error=id(error) in self._validation_errors,
+                production=self.production,
+            )
+            self._formatted.add(id(new))
+            formatted.append(new)
+        return formatted
+
+    def _process(self, result: Any) -> None:
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = self._format(errors)
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [format_error(e, production=self.production) for e in errors]
+        self._process(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self._process(result)
+        yield
+
+
+class ParserCache(strawberry_extensions.ParserCache):
+    """Strawberry's parse cache, except that a document which does not parse is left to
+    Strawberry's own parse step, which answers it as a request error inside the operation
+    (the stock extension raises from its hook, past every `on_operation` and
+    `on_stream_result`, so the error would leave without its code)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            context.graphql_document = None
+        yield
+
+
+def format_escaped_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The safety net for errors that left the operation without passing `ErrorCodes`
+    (an exception raised by an extension hook): formatted here, never sent raw."""
+    return [
+        e if "code" in (e.extensions or {}) and e.original_error is None else format_error(e)
+        for e in errors
+    ]
 
 
 class SessionExtension(SchemaExtension):
@@ -83,7 +215,10 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
-        operation_type = context.operation_type.value if context.operation_type else "unknown"
+        try:
+            operation_type = context.operation_type.value
+        except Exception:  # no document, or an ambiguous one: it was refused anyway
+            operation_type = "unknown"
         outcome = "error" if getattr(context.result, "errors", None) else "ok"
         GRAPHQL_OPERATION_DURATION.labels(operation_type=operation_type, outcome=outcome).observe(
             time.perf_counter() - started

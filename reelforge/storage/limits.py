@@ -20,8 +20,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reelforge.errors import BadUserInput, PayloadTooLarge
-from reelforge.httperrors import error_response
+from reelforge.errors import BadRequest, PayloadTooLarge
+from reelforge.httperrors import error_response_for
 
 log = structlog.get_logger(__name__)
 
@@ -59,8 +59,8 @@ def needs_preflight_header(method: str, headers: Mapping[str, str]) -> bool:
     return not any(headers.get(name, "").strip() for name in PREFLIGHT_HEADERS)
 
 
-def _csrf_error() -> BadUserInput:
-    return BadUserInput(
+def _csrf_error() -> BadRequest:
+    return BadRequest(
         "multipart requests must send an 'apollo-require-preflight' (or "
         "'x-apollo-operation-name' / 'graphql-preflight') header; this protects against "
         "cross-site request forgery"
@@ -68,7 +68,7 @@ def _csrf_error() -> BadUserInput:
 
 
 def check_multipart_csrf(request: HTTPConnection) -> None:
-    """Raise BAD_USER_INPUT for a multipart (or other form-like) POST without a preflight
+    """Raise BAD_REQUEST for a multipart (or other form-like) POST without a preflight
     header. Call it before reading the body."""
     if request.scope["type"] != "http":
         return
@@ -90,7 +90,7 @@ class CsrfMultipartMiddleware:
             and needs_preflight_header(scope["method"], Headers(scope=scope))
         ):
             log.info("upload.csrf.rejected", path=scope["path"])
-            await error_response(_csrf_error())(scope, receive, send)
+            await error_response_for(scope, _csrf_error())(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -102,8 +102,8 @@ def too_large(max_bytes: int) -> PayloadTooLarge:
     )
 
 
-def _too_large_response(max_bytes: int) -> Response:
-    response = error_response(too_large(max_bytes))
+def _too_large_response(scope: Scope, max_bytes: int) -> Response:
+    response = error_response_for(scope, too_large(max_bytes))
     # The rest of the body is not read: the connection cannot be reused.
     response.headers["connection"] = "close"
     return response
@@ -138,7 +138,7 @@ class UploadSizeLimitMiddleware:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
             log.info("upload.too_large", path=scope["path"], declared=int(declared))
-            await _too_large_response(self.max_bytes)(scope, receive, send)
+            await _too_large_response(scope, self.max_bytes)(scope, receive, send)
             return
 
         received = 0
@@ -163,7 +163,7 @@ class UploadSizeLimitMiddleware:
                 if received > self.limit:
                     log.info("upload.too_large", path=scope["path"], received=received)
                     if not response_started:
-                        await _too_large_response(self.max_bytes)(scope, receive, send)
+                        await _too_large_response(scope, self.max_bytes)(scope, receive, send)
                     cut_off = True
                     # The app stops reading (Starlette raises ClientDisconnect); the server
                     # closes the connection instead of reading the rest of the body.

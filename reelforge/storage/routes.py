@@ -40,7 +40,7 @@ log = structlog.get_logger(__name__)
 FILE_FIELD = "file"
 MAX_PARTS = 1000  # like Starlette's form(): max_files + max_fields
 MAX_HEADER_BYTES = 8 * 1024  # the headers of one part
-_ASSET_ID = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
+_ASSET_ID = re.compile(r"[A-Za-z0-9\-]{1,64}")
 
 
 def _runtime(request: Request) -> UploadRuntime:
@@ -245,7 +245,7 @@ async def _authorised_asset(
     query = request.query_params
     if "sig" in query or "expires" in query:
         denied = Forbidden("invalid or expired signature")
-        if not _ASSET_ID.match(asset_id):
+        if not _ASSET_ID.fullmatch(asset_id):
             raise denied
         async with runtime.session() as session:
             try:
@@ -257,7 +257,7 @@ async def _authorised_asset(
             raise denied
         return asset, f"private, max-age={max(0, int(expires) - int(time.time()))}"
     principal = principal_from_header(runtime.settings, request.headers.get("authorization"))
-    if not _ASSET_ID.match(asset_id):
+    if not _ASSET_ID.fullmatch(asset_id):
         raise NotFound(f"asset {asset_id} not found", id=asset_id)
     async with runtime.session() as session:
         asset = await AssetRepository(session).get(asset_id, client_id=principal.client_id)

@@ -163,7 +163,7 @@ async def test_oversized_json_body_is_payload_too_large(
     query = "{ viewer { clientId } }" + " " * settings.max_request_bytes
     response = await client.post("/graphql", json={"query": query})
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert error_code(response.json()) == "PAYLOAD_TOO_LARGE"
 
 
 async def test_unexpected_errors_are_masked_with_an_id(

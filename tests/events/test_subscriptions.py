@@ -73,7 +73,8 @@ async def test_an_unauthorised_connection_is_refused(app: Any) -> None:
             )
             with pytest.raises(websockets.ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 10)
-        assert info.value.rcvd is not None and info.value.rcvd.code == 4403
+        assert info.value.rcvd is not None and info.value.rcvd.code == 4401
+        assert "invalid token" in info.value.rcvd.reason
 
 
 async def test_another_clients_job_cannot_be_watched(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from reelforge.errors import BadUserInput
+from reelforge.errors import BadRequest
 from reelforge.storage.limits import ENVELOPE_ALLOWANCE, check_multipart_csrf
 from tests.storage.conftest import MULTIPART, FakeRuntime, Media, multipart_body
 
@@ -34,8 +34,8 @@ async def test_cross_site_multipart_to_graphql_is_refused_and_not_executed(
         headers={"content-type": MULTIPART, **headers},
     )
     assert response.status_code == 400
-    error = response.json()["error"]
-    assert error["code"] == "BAD_USER_INPUT"
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "apollo-require-preflight" in error["message"]
     assert runtime.graphql_calls == []
 
@@ -76,9 +76,9 @@ def _request(method: str, headers: dict[str, str]) -> Request:
 
 
 def test_check_multipart_csrf() -> None:
-    with pytest.raises(BadUserInput):
+    with pytest.raises(BadRequest):
         check_multipart_csrf(_request("POST", {"content-type": MULTIPART}))
-    with pytest.raises(BadUserInput):
+    with pytest.raises(BadRequest):
         check_multipart_csrf(_request("POST", {"content-type": "text/plain"}))
     check_multipart_csrf(_request("POST", {"content-type": MULTIPART, **PREFLIGHT}))
     check_multipart_csrf(_request("POST", {"content-type": "application/json"}))
@@ -110,7 +110,7 @@ async def test_graphql_multipart_over_the_limit_is_cut_off_by_the_middleware(
         headers={"content-type": MULTIPART, **PREFLIGHT},  # chunked: no Content-Length
     )
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert response.headers["connection"] == "close"
     assert pulled <= limit + chunk
     assert runtime.graphql_calls == []  # the endpoint never finished parsing the form
