@@ -92,6 +92,17 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 9091
     embedded_worker: bool = True  # `serve` runs an arq worker in-process
 
+    # Outgoing webhooks (reelforge.webhooks)
+    webhook_timeout: Duration = timedelta(seconds=10)  # one whole attempt, DNS to answer
+    # Waits before each retry: the first three tries within a minute, the last about a day
+    # after the event. Plain seconds in the environment: WEBHOOK_RETRY_SCHEDULE='[5, 25]'.
+    webhook_retry_schedule: list[Duration] = Field(
+        default_factory=lambda: [
+            timedelta(seconds=s) for s in (5, 25, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800)
+        ]
+    )
+    webhook_disable_after: Duration = timedelta(days=5)  # an endpoint failing this long
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env is Environment.PRODUCTION:

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from reelforge.providers.base import Provider
 from reelforge.providers.webhooks import PredictionWakeups
 from reelforge.ratelimit import RateLimiter
 from reelforge.storage.blobs import BlobStore
+from reelforge.webhooks.outbox import Enqueue, WebhookOutbox
 
 log = structlog.get_logger(__name__)
 
@@ -59,13 +61,22 @@ def progress_payload(job: Job, change: JobChange) -> dict[str, Any]:
 
 
 class RuntimeNotifier:
-    def __init__(self, cache: JobCache, redis: aioredis.Redis) -> None:
+    def __init__(
+        self, cache: JobCache, redis: aioredis.Redis, outbox: WebhookOutbox, enqueue: Enqueue
+    ) -> None:
         self.cache = cache
         self.redis = redis
+        self.outbox = outbox
+        self.enqueue = enqueue
+
+    async def status_reached(self, session: AsyncSession, job: Job) -> None:
+        """Before the commit of a status change: record its webhook deliveries."""
+        await self.outbox.job_reached(session, job)
 
     async def job_changed(self, job: Job, change: JobChange) -> None:
         await self.cache.invalidate(job.id)
         await publish(self.redis, job_channel(job.id), progress_payload(job, change))
+        await self.outbox.send(self.enqueue)
 
 
 @dataclass
@@ -133,10 +144,17 @@ class Runtime:
             yield session
 
     def jobs(self, session: AsyncSession) -> JobRepository:
-        return JobRepository(session, RuntimeNotifier(self.cache, self.redis))
+        return JobRepository(
+            session,
+            RuntimeNotifier(self.cache, self.redis, WebhookOutbox(self.settings), self.enqueue),
+        )
 
-    async def enqueue(self, task: str, *args: Any, key: str) -> None:
+    async def enqueue(
+        self, task: str, *args: Any, key: str, defer_until: datetime | None = None
+    ) -> None:
         """Queue a task once: arq refuses a second task with the same id while one is queued
         or running, so double clicks and retries never run a stage twice."""
-        job = await self.queue.enqueue_job(task, *args, _job_id=key, _queue_name=QUEUE_NAME)
+        job = await self.queue.enqueue_job(
+            task, *args, _job_id=key, _queue_name=QUEUE_NAME, _defer_until=defer_until
+        )
         log.info("queue.enqueued", task=task, key=key, duplicate=job is None)

@@ -106,7 +106,16 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-TABLES = ("job_events", "exports", "predictions", "assets", "jobs")
+TABLES = (
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "job_events",
+    "exports",
+    "predictions",
+    "assets",
+    "jobs",
+)
 
 
 @pytest.fixture

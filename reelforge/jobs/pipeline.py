@@ -59,6 +59,7 @@ from reelforge.providers.base import (
 from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
 from reelforge.storage.service import CONTENT_TYPES, AssetStore
+from reelforge.webhooks.outbox import WebhookOutbox
 
 log = structlog.get_logger(__name__)
 
@@ -689,7 +690,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     kind=AssetKind.EXPORT,
                     content_type=CONTENT_TYPES[target.container],
                 )
-        await set_export(
+        await finish_export(
             runtime,
             export_id,
             status=ExportStatus.COMPLETED.value,
@@ -701,7 +702,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
     except Exception as exc:
         log.error("export.failed", job_id=job.id, export_id=export_id, error=str(exc))
         JOB_FAILURES.labels(stage="export", reason=type(exc).__name__).inc()
-        await set_export(
+        await finish_export(
             runtime, export_id, status=ExportStatus.FAILED.value, error=str(exc)[:2000]
         )
 
@@ -709,3 +710,18 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
 async def set_export(runtime: Runtime, export_id: str, **values: Any) -> None:
     async with runtime.session() as session:
         await JobRepository(session).update_export(export_id, **values)
+
+
+async def finish_export(runtime: Runtime, export_id: str, **values: Any) -> None:
+    """The export's last write and its webhook event (export.completed or .failed), in
+    one unit of work; the event is queued once that has committed."""
+    outbox = WebhookOutbox(runtime.settings)
+    async with runtime.session() as session:
+        repo = JobRepository(session)
+        export = await repo.get_export(export_id)
+        for name, value in values.items():
+            setattr(export, name, value)
+        job = await repo.get(export.job_id, client_id=None)
+        await outbox.export_finished(session, job, export)
+        await repo.save_exports([export])
+    await outbox.send(runtime.enqueue)

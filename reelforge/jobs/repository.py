@@ -32,7 +32,10 @@ MAX_PAGE_SIZE = 100
 
 
 class JobNotifier(Protocol):
-    """What happens after a committed job write: cache invalidation, then the event."""
+    """What happens around a job write: before its commit, what must be written with a new
+    status (webhook deliveries); after it, cache invalidation, the event, the sending."""
+
+    async def status_reached(self, session: AsyncSession, job: Job) -> None: ...
 
     async def job_changed(self, job: Job, change: JobChange) -> None: ...
 
@@ -45,6 +48,9 @@ class JobChange:
 
 
 class NullNotifier:
+    async def status_reached(self, session: AsyncSession, job: Job) -> None:
+        return None
+
     async def job_changed(self, job: Job, change: JobChange) -> None:
         return None
 
@@ -200,6 +206,10 @@ class JobRepository:
                 raise Conflict(
                     f"job {job_id} is {current.status}, expected {' or '.join(expected)}",
                     status=JobStatus(current.status).name,
+                )
+            if "status" in values:
+                await self.notifier.status_reached(
+                    self.session, await self.get(job_id, client_id=None)
                 )
         if change.event:
             self.session.add(

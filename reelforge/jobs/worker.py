@@ -10,13 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from arq import Worker, cron
+from arq import Worker, cron, func
 from arq.connections import RedisSettings
 
 from reelforge.config import Settings
 from reelforge.events import WEBHOOK_CHANNEL
 from reelforge.jobs.tasks import export_video, generate_storyboard, render_video, sweep_stuck_jobs
 from reelforge.runtime import QUEUE_NAME, Runtime, deserialize_task, serialize_task
+from reelforge.webhooks.delivery import deliver_webhook, sweep_webhook_deliveries
 
 log = structlog.get_logger(__name__)
 
@@ -66,8 +67,21 @@ def build_worker(
         log.info("worker.stopped")
 
     return Worker(
-        functions=[generate_storyboard, render_video, export_video],
-        cron_jobs=[cron(sweep_stuck_jobs, second=0, run_at_startup=True, unique=True)],
+        functions=[
+            generate_storyboard,
+            render_video,
+            export_video,
+            func(deliver_webhook, timeout=settings.webhook_timeout * 3, max_tries=1),
+        ],
+        cron_jobs=[
+            cron(sweep_stuck_jobs, second=0, run_at_startup=True, unique=True),
+            cron(
+                sweep_webhook_deliveries,
+                second=set(range(0, 60, 10)),
+                run_at_startup=True,
+                unique=True,
+            ),
+        ],
         redis_settings=RedisSettings.from_dsn(redis_url),
         queue_name=QUEUE_NAME,
         job_serializer=serialize_task,

@@ -57,3 +57,22 @@ UPLOADS = Counter(
     "uploads_total", "Upload attempts by outcome (accepted or an error code)", ["outcome"]
 )
 ACTIVE_SUBSCRIPTIONS = Gauge("graphql_active_subscriptions", "Open jobProgress subscriptions")
+
+# Outgoing webhooks
+WEBHOOK_DELIVERIES = Counter(
+    "webhook_deliveries_total",
+    "Webhook delivery attempts by outcome (delivered, http_error, timeout, network_error, blocked)",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_DURATION = Histogram(
+    "webhook_delivery_duration_seconds",
+    "Time from the start of a webhook attempt to the receiver's answer (or the failure)",
+    ["outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "webhook_endpoints_disabled_total", "Webhook endpoints disabled after failing for days"
+)
+WEBHOOKS_PENDING = Gauge(
+    "webhook_deliveries_pending", "Webhook deliveries not yet delivered nor given up"
+)

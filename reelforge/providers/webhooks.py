@@ -6,14 +6,8 @@ costs one poll interval."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
-import json
-import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -23,70 +17,11 @@ from starlette.responses import JSONResponse, Response
 
 from reelforge.observability.metrics import REPLICATE_API_ERRORS
 from reelforge.providers.base import ProviderError
+from reelforge.webhooks.signing import SECRET_PREFIX, InvalidWebhook, verify_webhook
 
 log = structlog.get_logger(__name__)
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
-SECRET_PREFIX = "whsec_"
-
-
-class InvalidWebhook(Exception):
-    """The request is not a genuine, fresh Replicate webhook."""
-
-
-def _secret_key(secret: str) -> bytes:
-    try:
-        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidWebhook("the webhook secret is not a whsec_<base64> key") from exc
-
-
-def sign_webhook(secret: str, webhook_id: str, timestamp: int | str, body: bytes) -> str:
-    """The `v1,<base64>` signature Replicate sends for this content (used by tests and fakes)."""
-    content = f"{webhook_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_secret_key(secret), content, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def verify_webhook(
-    headers: Mapping[str, str],
-    body: bytes,
-    secret: str,
-    *,
-    now: float | None = None,
-    tolerance: float = 300,
-) -> dict[str, Any]:
-    """The webhook's JSON payload, once its signature and timestamp are verified.
-
-    Raises InvalidWebhook on a missing header, a timestamp further than `tolerance` seconds
-    from `now` (replays), no matching signature, or a body that is not a JSON object."""
-    lowered = {key.lower(): value for key, value in headers.items()}
-    webhook_id = lowered.get("webhook-id", "")
-    timestamp = lowered.get("webhook-timestamp", "")
-    signatures = lowered.get("webhook-signature", "")
-    if not (webhook_id and timestamp and signatures):
-        raise InvalidWebhook("missing webhook-id, webhook-timestamp or webhook-signature")
-    try:
-        sent_at = int(timestamp)
-    except ValueError as exc:
-        raise InvalidWebhook("webhook-timestamp is not a number") from exc
-    current = time.time() if now is None else now
-    if abs(current - sent_at) > tolerance:
-        raise InvalidWebhook("webhook-timestamp is outside the accepted window")
-    expected = sign_webhook(secret, webhook_id, timestamp, body).split(",", 1)[1]
-    for entry in signatures.split():
-        version, _, signature = entry.partition(",")
-        if version == "v1" and hmac.compare_digest(signature.encode(), expected.encode()):
-            break
-    else:
-        raise InvalidWebhook("no valid signature")
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidWebhook("the body is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise InvalidWebhook("the body is not a JSON object")
-    return payload
 
 
 class PredictionWakeups:

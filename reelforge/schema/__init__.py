@@ -23,6 +23,7 @@ from reelforge.config import Settings
 from reelforge.resolvers import assets as asset_resolvers
 from reelforge.resolvers import jobs as job_resolvers
 from reelforge.resolvers import progress as progress_resolvers
+from reelforge.resolvers import webhooks as webhook_resolvers
 from reelforge.schema.extensions import (
     ErrorCodes,
     OperationMetrics,
@@ -31,6 +32,7 @@ from reelforge.schema.extensions import (
     format_escaped_errors,
 )
 from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgress, ModelInfo, Viewer
+from reelforge.schema.webhooks import WebhookDelivery, WebhookDeliveryConnection, WebhookEndpoint
 
 
 @strawberry.type
@@ -44,6 +46,13 @@ class Query:
     asset: Asset = strawberry.field(resolver=asset_resolvers.asset)
     viewer: Viewer = strawberry.field(resolver=job_resolvers.viewer)
     models: list[ModelInfo] = strawberry.field(resolver=job_resolvers.models)
+    webhook_endpoints: list[WebhookEndpoint] = strawberry.field(
+        resolver=webhook_resolvers.webhook_endpoints, description="The client's webhook endpoints"
+    )
+    webhook_deliveries: WebhookDeliveryConnection = strawberry.field(
+        resolver=webhook_resolvers.webhook_deliveries,
+        description="An endpoint's deliveries with their attempts, newest first (first ≤ 100)",
+    )
 
 
 @strawberry.type
@@ -69,6 +78,26 @@ class Mutation:
     )
     cancel_job: Job = strawberry.mutation(resolver=job_resolvers.cancel_job)
     retry_job: Job = strawberry.mutation(resolver=job_resolvers.retry_job)
+    create_webhook_endpoint: WebhookEndpoint = strawberry.mutation(
+        resolver=webhook_resolvers.create_webhook_endpoint,
+        description="Receive job events at a URL, signed (Standard Webhooks); the secret is "
+        "shown once",
+    )
+    delete_webhook_endpoint: bool = strawberry.mutation(
+        resolver=webhook_resolvers.delete_webhook_endpoint
+    )
+    rotate_webhook_secret: WebhookEndpoint = strawberry.mutation(
+        resolver=webhook_resolvers.rotate_webhook_secret,
+        description="A new secret (shown once); the old one also signs for 24 hours",
+    )
+    enable_webhook_endpoint: WebhookEndpoint = strawberry.mutation(
+        resolver=webhook_resolvers.enable_webhook_endpoint,
+        description="Turn a disabled endpoint back on",
+    )
+    redeliver_webhook: WebhookDelivery = strawberry.mutation(
+        resolver=webhook_resolvers.redeliver_webhook,
+        description="Send a delivery again now, with the same webhook-id",
+    )
 
 
 @strawberry.type

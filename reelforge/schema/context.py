@@ -20,6 +20,7 @@ from reelforge.jobs.service import JobService
 from reelforge.models import Asset
 from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
+from reelforge.webhooks.service import WebhookService
 
 
 @dataclass
@@ -47,6 +48,11 @@ class Context:
     def jobs(self) -> JobService:
         """The job service on a session of its own (one per resolver call)."""
         return JobService(self.runtime, self.new_session(), self.principal)
+
+    @property
+    def webhooks(self) -> WebhookService:
+        """The webhook service on a session of its own (one per resolver call)."""
+        return WebhookService(self.runtime, self.new_session(), self.principal)
 
     @property
     def assets(self) -> AssetRepository:

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from reelforge.config import Settings
 from reelforge.events import WEBHOOK_CHANNEL
-from reelforge.providers.webhooks import sign_webhook
 from reelforge.runtime import Runtime
+from reelforge.webhooks.signing import sign_webhook
 
 SECRET = "whsec_" + "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seQ=="
 

@@ -43,7 +43,7 @@ from starlette.routing import Route
 
 from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
-from reelforge.providers.webhooks import sign_webhook
+from reelforge.webhooks.signing import sign_webhook
 
 DEFAULT_TOKEN = "r8_fake_token_0123456789"
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"fake-replicate-signing-key-0001").decode()

@@ -16,14 +16,12 @@ from starlette.routing import Route
 from reelforge.providers.base import StillRequest
 from reelforge.providers.replicate import ReplicateProvider
 from reelforge.providers.webhooks import (
-    InvalidWebhook,
     PredictionWakeups,
     WebhookDeduplicator,
     fetch_default_webhook_secret,
     make_webhook_endpoint,
-    sign_webhook,
-    verify_webhook,
 )
+from reelforge.webhooks.signing import InvalidWebhook, sign_webhook, verify_webhook
 from tests.fakes.replicate import DEFAULT_TOKEN, DEFAULT_WEBHOOK_SECRET, FakeReplicate
 from tests.providers.conftest import FAKE_URL
 
