@@ -14,6 +14,8 @@ from enum import Enum
 from typing import Any
 
 from strawberry.types.base import get_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.types.private import is_private
 from strawberry.utils.str_converters import to_camel_case
 
 from reelforge.config import Settings
@@ -38,15 +40,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _shown(field: StrawberryField) -> bool:
+    """A field the API shows as stored: no resolver, not `strawberry.Private`."""
+    annotation = field.type_annotation
+    private = annotation is not None and is_private(annotation.evaluate())
+    return field.base_resolver is None and not private
+
+
 def api_fields(obj: object) -> dict[str, Any]:
-    """A Strawberry object's plain fields (those without a resolver), by GraphQL name."""
+    """A Strawberry object's plain fields, by GraphQL name, as the API serialises them."""
     definition = get_object_definition(type(obj), strict=True)
     return {
         field.graphql_name or to_camel_case(field.python_name): _plain(
             getattr(obj, field.python_name)
         )
         for field in definition.fields
-        if field.base_resolver is None
+        if _shown(field)
     }
 
 
