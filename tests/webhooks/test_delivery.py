@@ -177,7 +177,7 @@ async def test_retries_run_out_and_an_endpoint_failing_too_long_is_disabled(
     endpoint = await create_endpoint(client, receiver.url, ["JOB_CANCELED"])
     await canceled_job(client)
     failed = await wait_for_delivery(client, endpoint["id"], "FAILED")
-    assert failed["attemptCount"] == 2 and failed["nextAttemptAt"] is None
+    assert failed["attemptCount"] == 2 and failed["nextAttemptAt"] is None, failed
 
     # Failing for longer than allowed (shortened from days): the next failure disables it.
     runtime.settings = runtime.settings.model_copy(update={"webhook_disable_after": timedelta(0)})
