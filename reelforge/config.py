@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     replicate_poll_interval: Duration = timedelta(seconds=2)
     replicate_image_timeout: Duration = timedelta(seconds=120)
     replicate_video_timeout: Duration = timedelta(seconds=600)
+    # Seconds a create may wait on Replicate's rate limit (shared per process) before failing.
+    replicate_throttle_budget: Duration = timedelta(seconds=120)
+    # `Prefer: wait` for plan and image predictions (0: off, always poll); at most 60 s.
+    replicate_prefer_wait: Duration = timedelta(seconds=60)
+    # With webhooks on (PUBLIC_BASE_URL), polling is only a safety net this slow.
+    replicate_webhook_poll_interval: Duration = timedelta(seconds=30)
     models_file: Path | None = None  # JSON model/price table overriding the defaults
     prediction_retries: int = Field(default=2, ge=0, le=10)
     prediction_retry_backoff: Duration = timedelta(seconds=2)  # doubled on each retry
@@ -113,6 +119,12 @@ class Settings(BaseSettings):
                 )
             if len(self.jwt_secret.get_secret_value()) < 32:
                 raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+            if self.public_base_url and not self.public_base_url.lower().startswith("https://"):
+                raise ConfigError(
+                    "PUBLIC_BASE_URL must be an https:// URL in production: Replicate sends "
+                    "webhooks only over HTTPS and does not follow redirects "
+                    f"(got {self.public_base_url!r})"
+                )
         return self
 
     @property

@@ -50,8 +50,11 @@ def build_provider(
         image_timeout=settings.replicate_image_timeout.total_seconds(),
         video_timeout=settings.replicate_video_timeout.total_seconds(),
         plan_timeout=settings.replicate_image_timeout.total_seconds(),
+        prefer_wait=int(settings.replicate_prefer_wait.total_seconds()),
         webhook_url=webhook_url(settings),
+        webhook_poll_interval=settings.replicate_webhook_poll_interval.total_seconds(),
         wakeups=wakeups,
+        throttle_budget=settings.replicate_throttle_budget.total_seconds(),
     )
 
 

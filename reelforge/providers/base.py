@@ -139,17 +139,48 @@ OnCreated = Callable[[str], Awaitable[None]]
 
 
 class ProviderError(Exception):
-    """A prediction failed. `retryable` says whether trying again may help."""
+    """A prediction failed. `retryable` says whether trying again may help; `cost` is what the
+    failed prediction was billed, when the provider bills failures (0 when unknown or free)."""
 
-    def __init__(self, message: str, *, retryable: bool, external_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        external_id: str | None = None,
+        cost: float = 0.0,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.external_id = external_id
+        self.cost = cost
 
 
 class PredictionTimeout(ProviderError):
+    """The prediction missed its deadline. `billed`: it had started running (and was canceled,
+    which costs money); unbilled when it was still queued (Replicate's `aborted`). Retrying a
+    billed one pays again, so it is retryable only when `billed` is False; the caller decides
+    whether a paid retry still fits the job's budget."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        external_id: str | None = None,
+        billed: bool = True,
+        cost: float = 0.0,
+    ) -> None:
+        super().__init__(message, retryable=not billed, external_id=external_id, cost=cost)
+        self.billed = billed
+
+
+class OutputRemoved(ProviderError):
+    """The prediction succeeded (and was paid) but its output is gone before we copied it:
+    Replicate removes API predictions' inputs, outputs and logs after an hour
+    (`data_removed: true`). Trying again means paying again: the caller decides, visibly."""
+
     def __init__(self, message: str, *, external_id: str | None = None) -> None:
-        super().__init__(message, retryable=True, external_id=external_id)
+        super().__init__(message, retryable=False, external_id=external_id)
 
 
 class UnknownPrediction(ProviderError):

@@ -5,11 +5,23 @@ base_url="http://replicate.test")``. Standalone, for benchmarks::
 
     python -m tests.fakes.replicate --port 8765 --latency 2
 
-Predictions go starting → processing → succeeded after `latency` seconds and produce real
-media (PNG stills drawn by FFmpeg, MP4 Ken-Burns clips of the input image, an LLM answer as
-streamed tokens of fenced JSON followed by prose), identical for identical inputs. Failures,
-429s, 5xx, stuck predictions, ambiguous creates and expiring output URLs are scriptable, and
-completed predictions are delivered to their webhook, signed like Replicate does.
+Predictions go starting (queued) → processing → succeeded after `latency` seconds and produce
+real media (PNG stills drawn by FFmpeg, MP4 Ken-Burns clips of the input image, an LLM answer as
+streamed tokens of fenced JSON followed by prose), identical for identical inputs. It behaves as
+Replicate does where Reelforge depends on it:
+
+- inputs a model's published schema does not declare are refused (422; schemas of the default
+  models in `model_schemas.json`);
+- a 429 may carry only Replicate's body ("Your rate limit resets in ~Ns."), no Retry-After;
+- `Cancel-After` sets a deadline: a prediction still queued then ends `aborted` (not billed),
+  a running one `canceled` (billed);
+- `Prefer: wait[=N]` holds the create open until the prediction ends (at most N ≤ 60 s);
+- a finished prediction's input, output and logs are removed after `data_ttl` seconds
+  (`data_removed: true`, `output: null`), its output files after `output_ttl`.
+
+Failures, 429s, 5xx, stuck or long-queued predictions, ambiguous creates and expiring outputs
+are scriptable, and completed predictions are delivered to their webhook, signed like
+Replicate does.
 """
 
 from __future__ import annotations
@@ -46,14 +58,39 @@ from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.webhooks.signing import sign_webhook
 
 DEFAULT_TOKEN = "r8_fake_token_0123456789"
+SCHEMAS_FILE = Path(__file__).with_name("model_schemas.json")
 DEFAULT_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"fake-replicate-signing-key-0001").decode()
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 IMAGE_KEYS = ("start_image", "image", "first_frame_image", "input_image")
 
 
 def default_models() -> dict[str, PredictionKind]:
-    """The models of Reelforge's default catalog, by ref."""
-    return {DEFAULT_CATALOG.spec(kind).ref: kind for kind in PredictionKind}
+    """The models of Reelforge's default catalog (alternates included), by ref."""
+    return {spec.ref: spec.kind for spec in DEFAULT_CATALOG.specs()}
+
+
+def load_schemas() -> dict[str, dict[str, Any]]:
+    """Published input schemas by model ("owner/name" → {input name: {type, enum…}})."""
+    raw = json.loads(SCHEMAS_FILE.read_text(encoding="utf-8"))
+    return {model: entry["inputs"] for model, entry in raw.items() if not model.startswith("_")}
+
+
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+
+
+def parse_go_duration(value: str) -> float | None:
+    """Seconds in a Cancel-After value such as "90s", "10m" or "1h30m"; None if malformed."""
+    text = value.strip()
+    if not text:
+        return None
+    total, at = 0.0, 0
+    for match in _GO_DURATION.finditer(text):
+        if match.start() != at:
+            return None
+        number, unit = float(match.group(1)), match.group(2)
+        total += number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+        at = match.end()
+    return total if at == len(text) else None
 
 
 @dataclass
@@ -69,6 +106,9 @@ class FakePrediction:
     base_url: str
     webhook: str | None = None
     webhook_events_filter: list[str] | None = None
+    queue_time: float = 0.0  # seconds queued ("starting") before it runs
+    deadline: float | None = None  # Cancel-After, seconds after creation
+    started: bool = False  # it ran (so it is billed whatever its end)
     status: str = "starting"
     output: Any = None
     error: str | None = None
@@ -77,23 +117,38 @@ class FakePrediction:
     stuck: bool = False
     fail_error: str | None = None
     task: asyncio.Task[None] | None = None
+    deadline_task: asyncio.Task[None] | None = None
+    completed_mono: float | None = None
+    data_ttl: float = 3600.0
+
+    @property
+    def billed(self) -> bool:
+        """Replicate bills a prediction that ran, whatever its end; an aborted one never ran."""
+        return self.started and self.status in TERMINAL
+
+    @property
+    def data_removed(self) -> bool:
+        return (
+            self.completed_mono is not None
+            and time.monotonic() - self.completed_mono >= self.data_ttl
+        )
 
     def public_status(self) -> str:
         if self.status in TERMINAL:
             return self.status
-        elapsed = time.monotonic() - self.created_mono
-        return "starting" if elapsed < self.latency * 0.2 else "processing"
+        return "processing" if self.started else "starting"
 
     def to_json(self) -> dict[str, Any]:
         api = f"{self.base_url}/v1/predictions/{self.id}"
+        removed = self.data_removed
         return {
             "id": self.id,
             "model": self.model,
             "version": self.version or hashlib.sha256(self.model.encode()).hexdigest(),
-            "input": self.input,
+            "input": {} if removed else self.input,
             "logs": "",
-            "output": self.output,
-            "data_removed": False,
+            "output": None if removed else self.output,
+            "data_removed": removed,
             "error": self.error,
             "status": self.public_status(),
             "source": "api",
@@ -131,9 +186,11 @@ class _Script:
     remaining: int
     match: str | None = None  # kind value, model name or ref; None: any
     error: str = ""
-    retry_after: int = 1
+    retry_after: int | None = 1
+    resets_in: int | None = None
     method: str | None = None
     status: int = 500
+    seconds: float = 0.0
 
 
 class FakeReplicate:
@@ -146,6 +203,8 @@ class FakeReplicate:
         latency: float = 0.05,
         latencies: Mapping[PredictionKind | str, float] | None = None,
         output_ttl: float = 3600.0,
+        data_ttl: float = 3600.0,
+        schemas: Mapping[str, Mapping[str, Any]] | None = None,
         models: Mapping[str, PredictionKind | str] | None = None,
         webhook_client: httpx.AsyncClient | None = None,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
@@ -156,6 +215,8 @@ class FakeReplicate:
         self.latency = latency
         self.latencies = {PredictionKind(k): v for k, v in (latencies or {}).items()}
         self.output_ttl = output_ttl
+        self.data_ttl = data_ttl
+        self.schemas = dict(schemas if schemas is not None else load_schemas())
         self.models = {
             ref: PredictionKind(kind) for ref, kind in (models or default_models()).items()
         }
@@ -167,6 +228,8 @@ class FakeReplicate:
         # What tests look at.
         self.predictions: dict[str, FakePrediction] = {}
         self.create_calls: list[tuple[str, dict[str, Any]]] = []
+        self.create_headers: list[dict[str, str]] = []  # Cancel-After, Prefer of each create
+        self.refused_inputs: list[tuple[str, list[str]]] = []  # (model, undeclared inputs)
         self.cancel_calls: list[str] = []
         self.get_calls: list[str] = []
         self.list_calls = 0
@@ -177,6 +240,7 @@ class FakeReplicate:
 
         self._fail: list[_Script] = []
         self._stuck: list[_Script] = []
+        self._queued: list[_Script] = []
         self._rate_limits: list[_Script] = []
         self._server_errors: list[_Script] = []
         self._ambiguous = 0
@@ -218,9 +282,38 @@ class FakeReplicate:
         """The next `n` matching predictions stay `processing` until canceled."""
         self._stuck.append(_Script(n, _match_key(model_or_kind)))
 
-    def rate_limit_next(self, n: int = 1, retry_after: int = 1, method: str | None = None) -> None:
-        """The next `n` API requests (of `method`, or any) are answered 429 with Retry-After."""
-        self._rate_limits.append(_Script(n, retry_after=retry_after, method=method))
+    def queue_next(
+        self, model_or_kind: str | PredictionKind | None = None, n: int = 1, seconds: float = 3600
+    ) -> None:
+        """The next `n` matching predictions wait `seconds` in the queue ("starting") first."""
+        self._queued.append(_Script(n, _match_key(model_or_kind), seconds=seconds))
+
+    def rate_limit_next(
+        self,
+        n: int = 1,
+        retry_after: int | None = 1,
+        method: str | None = None,
+        resets_in: int | None = None,
+    ) -> None:
+        """The next `n` API requests (of `method`, or any) are answered 429: with Retry-After
+        when `retry_after` is set, else only Replicate's body ("resets in ~{resets_in}s")."""
+        self._rate_limits.append(
+            _Script(n, retry_after=retry_after, resets_in=resets_in, method=method)
+        )
+
+    def remove_data(self) -> None:
+        """Every finished prediction's data is removed now, as after Replicate's hour."""
+        for prediction in self.predictions.values():
+            prediction.data_ttl = 0.0
+        self.expire_outputs()
+
+    def billed(self, kind: PredictionKind | str | None = None) -> list[FakePrediction]:
+        """The predictions Replicate would bill (those that ran), optionally of one kind."""
+        return [
+            p
+            for p in self.predictions.values()
+            if p.billed and (kind is None or p.kind is PredictionKind(kind))
+        ]
 
     def server_error_next(self, n: int = 1, method: str | None = "GET", status: int = 500) -> None:
         """The next `n` API requests of `method` (None: any) are answered `status` unprocessed."""
@@ -236,7 +329,9 @@ class FakeReplicate:
         for prediction in self.predictions.values():
             if prediction.stuck and prediction.status not in TERMINAL:
                 prediction.stuck = False
-                prediction.task = asyncio.get_running_loop().create_task(self._complete(prediction))
+                prediction.task = asyncio.get_running_loop().create_task(
+                    self._complete(prediction, queued=False)
+                )
                 released += 1
         return released
 
@@ -253,7 +348,12 @@ class FakeReplicate:
 
     async def aclose(self) -> None:
         """Stop the predictions still running."""
-        tasks = [p.task for p in self.predictions.values() if p.task and not p.task.done()]
+        tasks = [
+            task
+            for p in self.predictions.values()
+            for task in (p.task, p.deadline_task)
+            if task is not None and not task.done()
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -269,11 +369,13 @@ class FakeReplicate:
         if scheme.lower() != "bearer" or not given or (self.token and given != self.token):
             return _problem(401, "Unauthenticated", "You did not pass a valid authentication token")
         if script := _take(self._rate_limits, method=request.method):
-            return JSONResponse(
-                {"title": "Too many requests", "detail": "Request was throttled.", "status": 429},
-                status_code=429,
-                headers={"Retry-After": str(script.retry_after)},
-            )
+            detail = "Request was throttled."
+            if script.resets_in is not None:
+                detail += f" Your rate limit resets in ~{script.resets_in}s."
+            headers = {}
+            if script.retry_after is not None:
+                headers["Retry-After"] = str(script.retry_after)
+            return JSONResponse({"detail": detail}, status_code=429, headers=headers)
         if script := _take(self._server_errors, method=request.method):
             return _problem(script.status, "Internal server error", "Something went wrong")
         return None
@@ -313,12 +415,31 @@ class FakeReplicate:
             return _problem(422, "Input validation failed", "input is required")
         model_input: dict[str, Any] = body["input"]
         kind = self.models[ref]
+        model_name = model or ref
+        invalid = self._invalid_fields(model_name, model_input)
+        if invalid:
+            self.refused_inputs.append((model_name, [f["field"] for f in invalid]))
+            return JSONResponse(
+                {
+                    "title": "Input validation failed",
+                    "detail": "; ".join(f["description"] for f in invalid),
+                    "status": 422,
+                    "invalid_fields": invalid,
+                },
+                status_code=422,
+            )
+        cancel_after = request.headers.get("cancel-after")
+        deadline = parse_go_duration(cancel_after) if cancel_after is not None else None
+        if cancel_after is not None and deadline is None:
+            return _problem(400, "Bad request", f"Invalid Cancel-After header {cancel_after!r}")
         if kind is PredictionKind.VIDEO and self._find_image(model_input) is None:
             return _problem(
                 422, "Input validation failed", "start_image: a readable image is required"
             )
-        model_name = model or ref
         self.create_calls.append((ref, model_input))
+        self.create_headers.append(
+            {k: v for k, v in request.headers.items() if k in ("cancel-after", "prefer")}
+        )
         self.counts[kind.value] += 1
         base = _base(request)
         prediction = FakePrediction(
@@ -333,19 +454,76 @@ class FakeReplicate:
             base_url=base,
             webhook=body.get("webhook") if isinstance(body.get("webhook"), str) else None,
             webhook_events_filter=body.get("webhook_events_filter"),
+            queue_time=self.latencies.get(kind, self.latency) * 0.2,
+            deadline=deadline,
+            data_ttl=self.data_ttl,
         )
         keys = {kind.value, model_name, ref}
         if script := _take(self._fail, keys=keys):
             prediction.fail_error = script.error
         if _take(self._stuck, keys=keys):
             prediction.stuck = True
+        if script := _take(self._queued, keys=keys):
+            prediction.queue_time = script.seconds
         self.predictions[prediction.id] = prediction
-        if not prediction.stuck:
-            prediction.task = asyncio.get_running_loop().create_task(self._complete(prediction))
+        loop = asyncio.get_running_loop()
+        prediction.task = loop.create_task(self._complete(prediction))
+        if deadline is not None:
+            prediction.deadline_task = loop.create_task(self._deadline(prediction, deadline))
         if self._ambiguous > 0:
             self._ambiguous -= 1
             return _problem(500, "Internal server error", "Something went wrong")
+        wait = _prefer_wait(request.headers.get("prefer"))
+        if wait:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._ended(prediction), timeout=wait)
         return JSONResponse(prediction.to_json(), status_code=201)
+
+    async def _ended(self, prediction: FakePrediction) -> None:
+        while prediction.status not in TERMINAL:
+            await asyncio.sleep(0.005)
+
+    async def _deadline(self, prediction: FakePrediction, seconds: float) -> None:
+        """Cancel-After: aborted while queued (not billed), canceled while running (billed)."""
+        await asyncio.sleep(max(0.0, seconds - (time.monotonic() - prediction.created_mono)))
+        if prediction.status in TERMINAL:
+            return
+        if prediction.task is not None:
+            prediction.task.cancel()
+        prediction.status = "canceled" if prediction.started else "aborted"
+        prediction.completed_at = datetime.now(UTC)
+        prediction.completed_mono = time.monotonic()
+        if prediction.started:
+            prediction.metrics.setdefault("predict_time", round(seconds, 3))
+        await self._deliver(prediction)
+
+    def _invalid_fields(self, model: str, model_input: Mapping[str, Any]) -> list[dict[str, str]]:
+        """What Replicate's validation would say of `model_input`, by the model's schema (an
+        unknown model's input is not checked). Replicate itself ignores undeclared inputs;
+        the fake refuses them so a catalog that sends one fails loudly in tests."""
+        schema = self.schemas.get(model)
+        if schema is None:
+            return []
+        invalid = []
+        for name, value in model_input.items():
+            field_schema = schema.get(name)
+            if field_schema is None:
+                invalid.append(
+                    {
+                        "type": "additional_property_not_allowed",
+                        "field": name,
+                        "description": f"{name}: not an input of {model}",
+                    }
+                )
+            elif "enum" in field_schema and value not in field_schema["enum"]:
+                invalid.append(
+                    {
+                        "type": "enum",
+                        "field": name,
+                        "description": f"{name}: must be one of {field_schema['enum']}",
+                    }
+                )
+        return invalid
 
     async def _get(self, request: Request) -> Response:
         if refused := self._preflight(request):
@@ -392,6 +570,7 @@ class FakeReplicate:
                 prediction.task.cancel()
             prediction.status = "canceled"
             prediction.completed_at = datetime.now(UTC)
+            prediction.completed_mono = time.monotonic()
             asyncio.get_running_loop().create_task(self._deliver(prediction))
         return JSONResponse(prediction.to_json())
 
@@ -462,8 +641,15 @@ class FakeReplicate:
 
     # -- running a prediction ---------------------------------------------------------------
 
-    async def _complete(self, prediction: FakePrediction) -> None:
-        await asyncio.sleep(prediction.latency)
+    async def _complete(self, prediction: FakePrediction, *, queued: bool = True) -> None:
+        if queued:
+            await asyncio.sleep(prediction.queue_time)
+            prediction.started = True
+            if prediction.stuck:
+                return  # runs until canceled (or released)
+            await asyncio.sleep(max(0.0, prediction.latency - prediction.queue_time))
+        else:
+            await asyncio.sleep(prediction.latency)
         try:
             if prediction.fail_error is not None:
                 prediction.status = "failed"
@@ -476,6 +662,9 @@ class FakeReplicate:
             prediction.status = "failed"
             prediction.error = f"fake model error: {type(exc).__name__}: {exc}"
         prediction.completed_at = datetime.now(UTC)
+        prediction.completed_mono = time.monotonic()
+        if prediction.deadline_task is not None:
+            prediction.deadline_task.cancel()
         prediction.metrics.setdefault(
             "predict_time",
             self.predict_time if self.predict_time is not None else round(prediction.latency, 3),
@@ -658,6 +847,20 @@ def _llm_answer(model_input: Mapping[str, Any]) -> tuple[list[str], int]:
     )
     tokens = [text[i : i + 4] for i in range(0, len(text), 4)]
     return tokens, max(1, len(prompt) // 4)
+
+
+def _prefer_wait(header: str | None) -> float:
+    """Seconds a `Prefer: wait` or `Prefer: wait=N` header asks for (0: none; at most 60)."""
+    if not header:
+        return 0.0
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                return min(60.0, float(value)) if value else 60.0
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def _match_key(model_or_kind: str | PredictionKind | None) -> str | None:

@@ -62,6 +62,7 @@ async def make_provider(
             "image_timeout": 10.0,
             "video_timeout": 20.0,
             "plan_timeout": 10.0,
+            "prefer_wait": 0,  # tests of polling poll; `Prefer: wait` has its own tests
             "rng": random.Random(0),
         }
         options.update(overrides)

@@ -14,13 +14,95 @@ from reelforge.providers.catalog import (
     ModelSpec,
     load_catalog,
 )
+from tests.fakes.replicate import load_schemas
 
 
 def test_the_defaults_are_official_replicate_models() -> None:
     assert DEFAULT_CATALOG.plan.ref == "meta/meta-llama-3-70b-instruct"
     assert DEFAULT_CATALOG.image.ref == "black-forest-labs/flux-schnell"
-    assert DEFAULT_CATALOG.video.ref == "kwaivgi/kling-v2.1"
-    assert DEFAULT_CATALOG.video.version is None
+    assert DEFAULT_CATALOG.video.ref == "kwaivgi/kling-v2.5-turbo-pro"
+    assert [s.ref for s in DEFAULT_CATALOG.alternates] == ["minimax/hailuo-02"]
+    assert all(spec.version is None for spec in DEFAULT_CATALOG.specs())
+
+
+def test_every_default_declares_its_inputs_as_published() -> None:
+    """The catalog's declared inputs are the schemas kept as test data (what the fake checks)."""
+    schemas = load_schemas()
+    for spec in DEFAULT_CATALOG.specs():
+        assert spec.declared_inputs is not None, spec.ref
+        assert set(spec.declared_inputs) == set(schemas[spec.model]), spec.ref
+        assert set(spec.input) <= set(schemas[spec.model]), spec.ref
+        assert spec.description and spec.notes, spec.ref
+
+
+@pytest.mark.parametrize(
+    ("ratio", "model"),
+    [
+        ("16:9", "kwaivgi/kling-v2.5-turbo-pro"),
+        ("9:16", "kwaivgi/kling-v2.5-turbo-pro"),
+        ("1:1", "minimax/hailuo-02"),
+        ("4:5", "minimax/hailuo-02"),
+    ],
+)
+def test_square_and_portrait_ads_animate_with_a_model_that_keeps_the_stills_ratio(
+    ratio: str, model: str
+) -> None:
+    spec = DEFAULT_CATALOG.spec(PredictionKind.VIDEO, ratio)
+    assert spec.ref == model
+    assert spec.makes(ratio)
+    assert DEFAULT_CATALOG.spec(PredictionKind.IMAGE, ratio).makes(ratio)
+
+
+def test_the_plan_model_without_a_system_input_gets_the_instructions_in_its_prompt() -> None:
+    spec = DEFAULT_CATALOG.plan
+    assert "system_prompt" not in (spec.declared_inputs or ())
+    assert spec.input["prompt"] == "{prompt_with_instructions}"
+    assert "prompt_template" not in spec.input  # Replicate .format()s it: JSON braces break it
+
+
+def test_a_spec_sending_an_undeclared_input_is_refused_at_start_up(tmp_path: Path) -> None:
+    path = tmp_path / "models.json"
+    path.write_text(
+        json.dumps(
+            {
+                "plan": {
+                    "ref": "meta/meta-llama-3-70b-instruct",
+                    "input": {"prompt": "{prompt}", "system_prompt": "{instructions}"},
+                }
+            }
+        )
+    )
+    with pytest.raises(CatalogError, match=r"\['system_prompt'\].*does not declare"):
+        load_catalog(path)
+
+
+def test_a_spec_with_its_own_declared_inputs_is_checked_against_them() -> None:
+    with pytest.raises(ValueError, match="does not declare"):
+        ModelSpec(
+            kind=PredictionKind.IMAGE,
+            ref="acme/painter",
+            input={"prompt": "{prompt}", "steps": 4},
+            declared_inputs=("prompt",),
+        )
+    # Unknown model, nothing declared: the catalog cannot check, so it trusts the file.
+    ModelSpec(kind=PredictionKind.IMAGE, ref="acme/painter", input={"steps": 4})
+
+
+def test_a_plan_spec_whose_instructions_reach_nowhere_is_refused() -> None:
+    with pytest.raises(ValueError, match="instructions never reach"):
+        ModelSpec(kind=PredictionKind.PLAN, ref="acme/llm", input={"prompt": "{prompt}"})
+
+
+def test_a_plan_model_with_a_system_input_gets_the_instructions_there() -> None:
+    spec = ModelSpec(
+        kind=PredictionKind.PLAN,
+        ref="meta/meta-llama-3.1-405b-instruct",
+        input={"prompt": "{prompt}", "system_prompt": "{instructions}"},
+    )
+    rendered = spec.render_input(
+        {"prompt": "Brief: shoes", "instructions": "Answer with JSON only"}
+    )
+    assert rendered == {"prompt": "Brief: shoes", "system_prompt": "Answer with JSON only"}
 
 
 def test_a_versioned_ref_is_split_into_model_and_version() -> None:
@@ -36,7 +118,7 @@ def test_an_exact_placeholder_keeps_its_type() -> None:
     )
     assert rendered["duration"] == 5
     assert rendered["start_image"] == "data:image/png;base64,AA"
-    assert rendered["mode"] == "standard"  # a literal is sent as written
+    assert rendered["negative_prompt"].startswith("text, watermark")  # a literal, as written
 
 
 def test_text_templates_interpolate_and_none_drops_the_field() -> None:
@@ -82,8 +164,10 @@ def test_free_form_durations_round_up_to_whole_seconds() -> None:
 
 def test_costs_follow_the_published_prices() -> None:
     assert DEFAULT_CATALOG.cost(PredictionKind.IMAGE) == pytest.approx(0.003)
-    assert DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=5) == pytest.approx(0.25)
-    assert DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=7) == pytest.approx(0.50)
+    assert DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=5) == pytest.approx(0.35)
+    assert DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=7) == pytest.approx(0.70)
+    square = DEFAULT_CATALOG.cost(PredictionKind.VIDEO, duration=5, aspect_ratio="1:1")
+    assert square == pytest.approx(6 * 0.045)  # Hailuo makes 6 s at least
     assert DEFAULT_CATALOG.cost(
         PredictionKind.PLAN, input_tokens=1_000_000, output_tokens=1_000_000
     ) == pytest.approx(0.65 + 2.75)
@@ -100,7 +184,7 @@ def test_hardware_priced_models_cost_by_predict_time() -> None:
 def test_estimates_are_positive_for_every_paid_kind() -> None:
     assert DEFAULT_CATALOG.estimate(PredictionKind.PLAN) > 0
     assert DEFAULT_CATALOG.estimate(PredictionKind.IMAGE) == pytest.approx(0.003)
-    assert DEFAULT_CATALOG.estimate(PredictionKind.VIDEO, duration=8) == pytest.approx(0.5)
+    assert DEFAULT_CATALOG.estimate(PredictionKind.VIDEO, duration=8) == pytest.approx(0.7)
 
 
 def test_no_file_means_the_defaults() -> None:
@@ -133,7 +217,8 @@ def test_a_file_replaces_the_specs_it_names(tmp_path: Path) -> None:
     [
         ("{not json", "not readable JSON"),
         ("[]", "JSON object"),
-        ('{"music": {}}', "unknown keys"),
+        ('{"musik": {}}', "unknown keys"),
+        ('{"alternates": {}}', "must be a list"),
         ('{"image": {"ref": "flux", "input": {}}}', "image.ref"),
         ('{"image": {"ref": "a/b", "input": {}, "price_per_output": -1}}', "price_per_output"),
         ('{"image": {"ref": "a/b", "input": {}, "prise": 1}}', "prise"),

@@ -24,6 +24,7 @@ from reelforge.providers.base import (
     ClipRequest,
     PlannedScene,
     PlanRequest,
+    OutputRemoved,
     PredictionKind,
     PredictionTimeout,
     ProviderError,
@@ -170,7 +171,7 @@ async def test_clip_sends_a_small_still_inline_and_returns_an_mp4(
     _, sent = fake.create_calls[0]
     assert sent["start_image"] == "data:image/png;base64," + base64.b64encode(image).decode()
     assert sent["duration"] == 5
-    assert result.meta.cost == pytest.approx(0.25)  # 5 s at $0.05
+    assert result.meta.cost == pytest.approx(0.35)  # 5 s at $0.07
     assert fake.file_uploads == []
 
 
@@ -251,10 +252,11 @@ async def test_a_canceled_prediction_is_not_retryable(
     assert "canceled" in str(caught.value)
 
 
-async def test_a_timeout_cancels_the_prediction_at_replicate(
+async def test_a_deadline_replicate_missed_is_enforced_by_canceling_it_ourselves(
     fake: FakeReplicate, make_provider: MakeProvider
 ) -> None:
     fake.stick_next("video")
+    fake.schemas = {}  # this fake ignores Cancel-After, as an older API would
     request = ClipRequest(
         image=await png(),
         image_content_type="image/png",
@@ -266,14 +268,17 @@ async def test_a_timeout_cancels_the_prediction_at_replicate(
         seed=1,
     )
 
+    provider = make_provider(video_timeout=0.2)
     with pytest.raises(PredictionTimeout) as caught:
-        await make_provider(video_timeout=0.2).clip(request)
+        await provider.clip(request)
 
     external_id = caught.value.external_id
     assert external_id is not None
     assert fake.cancel_calls == [external_id]
     assert fake.predictions[external_id].status == "canceled"
-    assert caught.value.retryable is True
+    # It ran, so it is billed: trying again would pay twice, so it is not retried blindly.
+    assert caught.value.billed is True
+    assert caught.value.retryable is False
 
 
 async def test_an_unknown_model_is_refused_without_retrying(
@@ -291,15 +296,16 @@ async def test_an_unknown_model_is_refused_without_retrying(
     assert fake.create_calls == []
 
 
-async def test_an_output_gone_before_the_copy_is_a_retryable_error(
+async def test_an_output_gone_before_the_copy_is_reported_as_removed_not_retried(
     make_provider: MakeProvider, fake: FakeReplicate
 ) -> None:
     fake.output_ttl = 0.0
 
-    with pytest.raises(ProviderError) as caught:
+    with pytest.raises(OutputRemoved) as caught:
         await make_provider().still(STILL)
 
-    assert caught.value.retryable is True
+    assert caught.value.retryable is False  # paying again is the caller's visible decision
+    assert caught.value.external_id is not None
     assert "one hour" in str(caught.value)
 
 
@@ -315,7 +321,8 @@ async def test_a_429_waits_retry_after_then_succeeds(
     result = await make_provider().still(STILL)
 
     assert result.data.startswith(b"\x89PNG")
-    assert sleep.delays == [2.0]
+    assert sleep.delays[0] == pytest.approx(2.0, abs=0.01)  # then the gate paces the polls at its slower rate
+    assert sum(sleep.delays[1:]) < 2.0
     assert len(fake.create_calls) == 1
     assert errors("429") == before + 1
 

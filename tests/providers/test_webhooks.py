@@ -224,6 +224,8 @@ async def test_a_webhook_finishes_the_wait_without_the_next_poll() -> None:
                 http=to_fake,
                 base_url=FAKE_URL,
                 poll_interval=30.0,  # only a webhook can end this wait quickly
+                webhook_poll_interval=30.0,  # polling is only the safety net
+                prefer_wait=0,  # wait for the webhook, not in the create
                 webhook_url=f"{APP_URL}/webhooks/replicate",
                 wakeups=wakeups,
             )

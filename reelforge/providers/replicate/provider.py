@@ -1,0 +1,219 @@
+"""ReplicateProvider: the Provider interface on Replicate. An LLM plans (instructions placed as
+the catalog says for that model), an image model draws, a video model animates (chosen by the
+scene's aspect ratio). The HTTP details live in `http`, a prediction's life in `lifecycle`,
+outputs in `outputs`."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from reelforge.providers.base import (
+    ClipRequest,
+    MediaResult,
+    OnCreated,
+    PlanRequest,
+    PlanResult,
+    PredictionKind,
+    ProviderError,
+    StillRequest,
+)
+from reelforge.providers.catalog import DEFAULT_CATALOG, Catalog, ModelSpec
+from reelforge.providers.planning import parse_storyboard, plan_values
+from reelforge.providers.replicate.http import ReplicateClient
+from reelforge.providers.replicate.lifecycle import Lifecycle, Timing
+from reelforge.providers.replicate.outputs import (
+    INLINE_IMAGE_LIMIT,
+    MAX_OUTPUT_BYTES,
+    check_not_removed,
+    copy_media,
+    image_input,
+)
+from reelforge.providers.replicate.throttle import Sleep, Throttle
+from reelforge.providers.webhooks import PredictionWakeups
+
+DEFAULT_PREFER_WAIT = 60  # seconds, for plans and stills
+
+
+class ReplicateProvider:
+    """Generation on Replicate."""
+
+    name = "replicate"
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        catalog: Catalog | None = None,
+        base_url: str = "https://api.replicate.com",
+        http: httpx.AsyncClient | None = None,
+        poll_interval: float = 2.0,
+        poll_max_interval: float | None = None,
+        webhook_poll_interval: float = 30.0,
+        image_timeout: float = 120.0,
+        video_timeout: float = 600.0,
+        plan_timeout: float = 120.0,
+        prefer_wait: Mapping[PredictionKind, int] | int | None = None,
+        webhook_url: str | None = None,
+        wakeups: PredictionWakeups | None = None,
+        throttle: Throttle | None = None,
+        throttle_budget: float = 120.0,
+        sleep: Sleep | None = None,
+        max_attempts: int = 5,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 20.0,
+        lookup_skew: float = 120.0,
+        inline_image_limit: int = INLINE_IMAGE_LIMIT,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.catalog = catalog or DEFAULT_CATALOG
+        self.client = ReplicateClient(
+            token=token,
+            base_url=base_url,
+            http=http,
+            throttle=throttle,
+            throttle_budget=throttle_budget,
+            sleep=sleep,
+            max_attempts=max_attempts,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            lookup_skew=lookup_skew,
+            rng=rng,
+        )
+        if prefer_wait is None:
+            prefer_wait = DEFAULT_PREFER_WAIT
+        if isinstance(prefer_wait, int):
+            prefer_wait = {PredictionKind.PLAN: prefer_wait, PredictionKind.IMAGE: prefer_wait}
+        self.lifecycle = Lifecycle(
+            self.client,
+            timing=Timing(
+                timeouts={
+                    PredictionKind.PLAN: plan_timeout,
+                    PredictionKind.IMAGE: image_timeout,
+                    PredictionKind.VIDEO: video_timeout,
+                },
+                poll_interval=poll_interval,
+                poll_max_interval=poll_max_interval or poll_interval * 5,
+                webhook_poll_interval=webhook_poll_interval,
+                prefer_wait=dict(prefer_wait),
+            ),
+            webhook_url=webhook_url,
+            wakeups=wakeups,
+        )
+        self._inline_image_limit = inline_image_limit
+        self._max_output_bytes = max_output_bytes
+
+    # -- Provider protocol -------------------------------------------------------------------
+
+    def model_for(self, kind: PredictionKind, aspect_ratio: str | None = None) -> str:
+        return self.catalog.spec(kind, aspect_ratio).ref
+
+    def estimate_cost(
+        self, kind: PredictionKind, *, duration: float = 0.0, aspect_ratio: str | None = None
+    ) -> float:
+        return self.catalog.estimate(kind, duration, aspect_ratio=aspect_ratio)
+
+    async def plan(
+        self,
+        request: PlanRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> PlanResult:
+        values = plan_values(request)
+
+        async def make_input(spec: ModelSpec) -> dict[str, Any]:
+            return spec.render_input(values)
+
+        spec = self.catalog.spec(PredictionKind.PLAN)
+        prediction, meta = await self.lifecycle.run(
+            PredictionKind.PLAN, spec, make_input, existing_id=existing_id, on_created=on_created
+        )
+        try:
+            check_not_removed(prediction)
+            scenes = parse_storyboard(
+                prediction.get("output"),
+                scene_count=request.scene_count,
+                target_duration=request.target_duration,
+            )
+        except ProviderError as exc:
+            exc.external_id = meta.external_id
+            raise
+        return PlanResult(scenes=scenes, meta=meta)
+
+    async def still(
+        self,
+        request: StillRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> MediaResult:
+        values = {
+            "prompt": request.prompt,
+            "width": request.width,
+            "height": request.height,
+            "aspect_ratio": request.aspect_ratio,
+            "seed": request.seed,
+            "title": request.title,
+        }
+
+        async def make_input(spec: ModelSpec) -> dict[str, Any]:
+            return spec.render_input(values)
+
+        spec = self.catalog.spec(PredictionKind.IMAGE, request.aspect_ratio)
+        prediction, meta = await self.lifecycle.run(
+            PredictionKind.IMAGE, spec, make_input, existing_id=existing_id, on_created=on_created
+        )
+        return await copy_media(
+            self.client, PredictionKind.IMAGE, prediction, meta, max_bytes=self._max_output_bytes
+        )
+
+    async def clip(
+        self,
+        request: ClipRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> MediaResult:
+        async def make_input(spec: ModelSpec) -> dict[str, Any]:
+            image = await image_input(
+                self.client,
+                request.image,
+                request.image_content_type,
+                inline_limit=self._inline_image_limit,
+            )
+            return spec.render_input(
+                {
+                    "image": image,
+                    "prompt": request.prompt,
+                    "duration": spec.output_duration(request.duration),
+                    "width": request.width,
+                    "height": request.height,
+                    "aspect_ratio": request.aspect_ratio,
+                    "seed": request.seed,
+                }
+            )
+
+        spec = self.catalog.spec(PredictionKind.VIDEO, request.aspect_ratio)
+        prediction, meta = await self.lifecycle.run(
+            PredictionKind.VIDEO,
+            spec,
+            make_input,
+            existing_id=existing_id,
+            on_created=on_created,
+            duration=request.duration,
+        )
+        return await copy_media(
+            self.client, PredictionKind.VIDEO, prediction, meta, max_bytes=self._max_output_bytes
+        )
+
+    async def cancel(self, external_id: str) -> None:
+        self.lifecycle.note_cancel(external_id)
+        await self.client.cancel(external_id)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
