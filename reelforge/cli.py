@@ -1,4 +1,4 @@
-"""`reelforge serve | worker | migrate | token | export-schema | generate`."""
+"""`reelforge serve | worker | migrate | token | export-schema | generate | models`."""
 
 from __future__ import annotations
 
@@ -160,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_token.add_argument("--hours", type=float, default=24.0)
     p_schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p_schema.add_argument("--out", type=Path, default=Path("schema.graphql"))
+    p_models = sub.add_parser("models", help="show the configured models, inputs and prices")
+    p_models.add_argument(
+        "--check", action="store_true", help="compare each model's inputs with Replicate's schema"
+    )
+    p_models.add_argument("--json", action="store_true", help="print JSON")
     p_gen = sub.add_parser("generate", help="brief → storyboard → approve → render → video file")
     p_gen.add_argument("brief")
     p_gen.add_argument("--scenes", type=int, default=4)
@@ -204,6 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "export-schema":
             export_schema(args.out)
+        elif args.command == "models":
+            from reelforge.providers.models_report import run_models
+
+            report, code = asyncio.run(run_models(settings, check=args.check, as_json=args.json))
+            sys.stdout.write(report + "\n")
+            return code
         elif args.command == "generate":
             from reelforge.generate import run_generate
 

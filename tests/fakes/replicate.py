@@ -255,6 +255,7 @@ class FakeReplicate:
                 Route(
                     "/v1/models/{owner}/{name}/predictions", self._create_official, methods=["POST"]
                 ),
+                Route("/v1/models/{owner}/{name}", self._model, methods=["GET"]),
                 Route("/v1/predictions", self._create_versioned, methods=["POST"]),
                 Route("/v1/predictions", self._list, methods=["GET"]),
                 Route("/v1/predictions/{id}", self._get, methods=["GET"]),
@@ -524,6 +525,27 @@ class FakeReplicate:
                     }
                 )
         return invalid
+
+    async def _model(self, request: Request) -> Response:
+        """A model with its latest version's OpenAPI schema (inputs from `schemas`)."""
+        if refused := self._preflight(request):
+            return refused
+        model = f"{request.path_params['owner']}/{request.path_params['name']}"
+        schema = self.schemas.get(model)
+        if schema is None:
+            return _problem(404, "Not found", f"Model {model} not found")
+        return JSONResponse(
+            {
+                "owner": request.path_params["owner"],
+                "name": request.path_params["name"],
+                "latest_version": {
+                    "id": hashlib.sha256(model.encode()).hexdigest(),
+                    "openapi_schema": {
+                        "components": {"schemas": {"Input": {"properties": dict(schema)}}}
+                    },
+                },
+            }
+        )
 
     async def _get(self, request: Request) -> Response:
         if refused := self._preflight(request):

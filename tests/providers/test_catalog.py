@@ -237,3 +237,17 @@ def test_a_bad_file_is_a_clear_error(tmp_path: Path, content: str, message: str)
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="does not exist"):
         load_catalog(tmp_path / "nope.json")
+
+
+# -- `reelforge models --check` and the README's MODELS_FILE examples ---------------------------
+
+
+@pytest.mark.parametrize("name", ["cheap", "premium"])
+def test_the_readme_models_file_examples_load(name: str) -> None:
+    path = Path(__file__).parents[2] / "docs" / "models" / f"{name}.json"
+    catalog = load_catalog(path)
+    for spec in catalog.specs():
+        assert spec.declared_inputs is not None, spec.ref  # every input checked at start-up
+    assert catalog.spec(PredictionKind.VIDEO, "4:5").makes("4:5")
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"docs/models/{name}.json" in readme

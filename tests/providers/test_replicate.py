@@ -22,9 +22,9 @@ from reelforge.observability.metrics import REPLICATE_API_ERRORS
 from reelforge.providers import build_provider
 from reelforge.providers.base import (
     ClipRequest,
+    OutputRemoved,
     PlannedScene,
     PlanRequest,
-    OutputRemoved,
     PredictionKind,
     PredictionTimeout,
     ProviderError,
@@ -321,7 +321,9 @@ async def test_a_429_waits_retry_after_then_succeeds(
     result = await make_provider().still(STILL)
 
     assert result.data.startswith(b"\x89PNG")
-    assert sleep.delays[0] == pytest.approx(2.0, abs=0.01)  # then the gate paces the polls at its slower rate
+    assert sleep.delays[0] == pytest.approx(
+        2.0, abs=0.01
+    )  # then the gate paces the polls at its slower rate
     assert sum(sleep.delays[1:]) < 2.0
     assert len(fake.create_calls) == 1
     assert errors("429") == before + 1

@@ -202,6 +202,24 @@ class ReplicateClient:
             log.warning("replicate.create.lookup_failed", error=str(exc))
         return None
 
+    async def model_inputs(self, spec: ModelSpec) -> list[str]:
+        """The input names the model (or its pinned version) publishes in its OpenAPI schema."""
+        owner, name = spec.model.split("/", 1)
+        path = f"/v1/models/{quote(owner)}/{quote(name)}"
+        if spec.version:
+            version: Any = json_object(
+                await self.request("GET", f"{path}/versions/{quote(spec.version)}")
+            )
+        else:
+            version = json_object(await self.request("GET", path)).get("latest_version")
+        try:
+            properties = version["openapi_schema"]["components"]["schemas"]["Input"]["properties"]
+        except (KeyError, TypeError):
+            raise ProviderError(f"{spec.ref} publishes no input schema", retryable=False) from None
+        if not isinstance(properties, dict):
+            raise ProviderError(f"{spec.ref} publishes no input schema", retryable=False)
+        return list(properties)
+
     async def upload_file(self, data: bytes, content_type: str) -> str:
         """Upload through the files API; returns the URL a model input can use."""
         extension = mimetypes.guess_extension(content_type) or ".bin"
