@@ -119,8 +119,8 @@ class TimedFake(FakeReplicate):
             return ["{0}"], [(self.stills[n % len(self.stills)], "image/png", "png")]
         return "{0}", [(self.clips[n % len(self.clips)], "video/mp4", "mp4")]
 
-    async def _complete(self, prediction: FakePrediction) -> None:
-        await super()._complete(prediction)
+    async def _complete(self, prediction: FakePrediction, *, queued: bool = True) -> None:
+        await super()._complete(prediction, queued=queued)
         self.ready[prediction.id] = time.monotonic()
 
 
