@@ -321,9 +321,8 @@ async def test_a_429_waits_retry_after_then_succeeds(
     result = await make_provider().still(STILL)
 
     assert result.data.startswith(b"\x89PNG")
-    assert sleep.delays[0] == pytest.approx(
-        2.0, abs=0.01
-    )  # then the gate paces the polls at its slower rate
+    # Retry-After, less the moments already gone; then the gate paces the polls, slower.
+    assert sleep.delays[0] == pytest.approx(2.0, abs=0.5)
     assert sum(sleep.delays[1:]) < 2.0
     assert len(fake.create_calls) == 1
     assert errors("429") == before + 1

@@ -177,7 +177,7 @@ async def test_a_429_on_a_poll_never_fails_the_prediction(
     fake: FakeReplicate, make_provider: MakeProvider
 ) -> None:
     fake.latency = 0.3
-    fake.rate_limit_next(30, retry_after=None, method="GET", resets_in=10)
+    fake.rate_limit_next(12, retry_after=None, method="GET", resets_in=10)
 
     result = await make_provider(throttle_budget=15).still(STILL)
 
@@ -317,6 +317,7 @@ async def test_a_resumed_still_whose_data_was_removed_is_reported_not_silently_r
 
     assert caught.value.external_id == first.meta.external_id
     assert caught.value.retryable is False
+    assert caught.value.cost == pytest.approx(0.003)  # it was paid: the ledger records it
     assert "data_removed" in str(caught.value)
     assert len(fake.create_calls) == 1
 

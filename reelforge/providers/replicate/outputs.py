@@ -56,7 +56,11 @@ async def copy_media(
     max_bytes: int,
 ) -> MediaResult:
     """The prediction's first output file, copied."""
-    check_not_removed(prediction)
+    try:
+        check_not_removed(prediction)
+    except ProviderError as exc:
+        exc.cost = meta.cost  # it was paid for all the same
+        raise
     urls = output_urls(prediction.get("output"))
     if not urls:
         raise ProviderError(
@@ -74,6 +78,8 @@ async def copy_media(
             content_type = media_type(header, url, default_type)
     except ProviderError as exc:
         exc.external_id = meta.external_id
+        if isinstance(exc, OutputRemoved):
+            exc.cost = meta.cost
         raise
     log.info(
         "replicate.output.copied",

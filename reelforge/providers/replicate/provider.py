@@ -15,6 +15,7 @@ from reelforge.providers.base import (
     ClipRequest,
     MediaResult,
     OnCreated,
+    OutputRemoved,
     PlanRequest,
     PlanResult,
     PredictionKind,
@@ -142,6 +143,8 @@ class ReplicateProvider:
             )
         except ProviderError as exc:
             exc.external_id = meta.external_id
+            if isinstance(exc, OutputRemoved):
+                exc.cost = meta.cost
             raise
         return PlanResult(scenes=scenes, meta=meta)
 
