@@ -1,4 +1,4 @@
-"""`reelforge serve | worker | migrate | token | export-schema | generate | models`."""
+"""`reelforge serve | worker | migrate | storage | token | export-schema | generate | models`."""
 
 from __future__ import annotations
 
@@ -138,6 +138,33 @@ def worker(settings: Settings) -> None:
     build_worker(settings, settings.redis_url).run()
 
 
+def storage_command(settings: Settings, command: str, source: str | None, target: str) -> int:
+    """`storage migrate` (from the local folder by default) and `storage sync` (from the
+    configured store by default): copy what the target lacks; print what was done."""
+    from reelforge.storage.blobs import open_blob_store, open_blob_store_url
+    from reelforge.storage.sync import sync_stores
+
+    async def run() -> int:
+        if source:
+            src = open_blob_store_url(source, settings)
+        elif command == "migrate":
+            src = open_blob_store_url(settings.video_storage_path.resolve().as_uri(), settings)
+        else:
+            src = open_blob_store(settings)
+        dst = open_blob_store_url(target, settings)
+        if src.url == dst.url:
+            raise ValueError(f"the source and the target are the same store ({src.url})")
+        try:
+            report = await sync_stores(src, dst)
+        finally:
+            await src.aclose()
+            await dst.aclose()
+        sys.stdout.write(f"{src.url} -> {dst.url}: {report}\n")
+        return 1 if report.failed else 0
+
+    return asyncio.run(run())
+
+
 def export_schema(out: Path) -> None:
     from strawberry.printer import print_schema
 
@@ -158,6 +185,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_token.add_argument("--client", required=True)
     p_token.add_argument("--user", required=True)
     p_token.add_argument("--hours", type=float, default=24.0)
+    p_storage = sub.add_parser("storage", help="copy media between stores (migrate, backups)")
+    storage_sub = p_storage.add_subparsers(dest="storage_command", required=True)
+    p_migrate = storage_sub.add_parser(
+        "migrate", help="copy the local folder's media to another store (idempotent, resumable)"
+    )
+    p_migrate.add_argument("--to", required=True, help="s3://bucket/prefix or file:///path")
+    p_migrate.add_argument("--from", dest="source", help="default: file://VIDEO_STORAGE_PATH")
+    p_sync = storage_sub.add_parser(
+        "sync", help="copy what the target lacks, e.g. a bucket to a backup folder"
+    )
+    p_sync.add_argument("--to", required=True, help="s3://bucket/prefix or file:///path")
+    p_sync.add_argument("--from", dest="source", help="default: STORAGE_URL")
     p_schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p_schema.add_argument("--out", type=Path, default=Path("schema.graphql"))
     p_models = sub.add_parser("models", help="show the configured models, inputs and prices")
@@ -207,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 + "\n"
             )
+        elif args.command == "storage":
+            return storage_command(settings, args.storage_command, args.source, args.to)
         elif args.command == "export-schema":
             export_schema(args.out)
         elif args.command == "models":

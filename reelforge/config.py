@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file under the storage path
     redis_url: str | None = None  # unset: embedded Valkey started by `reelforge serve`
     public_base_url: str | None = None  # enables Replicate webhooks and absolute asset URLs
+    # Media: file:///path or s3://bucket/prefix; unset = the folder VIDEO_STORAGE_PATH
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None  # unset: AWS; e.g. https://fly.storage.tigris.dev
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_region: str = "us-east-1"  # Tigris: "auto"
+    scratch_max_bytes: int = Field(default=2 << 30, ge=1024 * 1024)  # local copies for FFmpeg
 
     # Auth
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
@@ -97,6 +104,7 @@ class Settings(BaseSettings):
     stuck_job_after: Duration = timedelta(minutes=15)
     worker_metrics_port: int = 9091
     embedded_worker: bool = True  # `serve` runs an arq worker in-process
+    retention_days: float | None = Field(default=None, gt=0)  # finished jobs' media; off unset
 
     # Outgoing webhooks (reelforge.webhooks)
     webhook_timeout: Duration = timedelta(seconds=10)  # one whole attempt, DNS to answer

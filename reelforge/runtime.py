@@ -27,7 +27,7 @@ from reelforge.providers import build_provider
 from reelforge.providers.base import Provider
 from reelforge.providers.webhooks import PredictionWakeups
 from reelforge.ratelimit import RateLimiter
-from reelforge.storage.blobs import BlobStore
+from reelforge.storage.blobs import BlobStore, open_blob_store
 from reelforge.webhooks.outbox import Enqueue, WebhookOutbox
 
 log = structlog.get_logger(__name__)
@@ -110,6 +110,8 @@ class Runtime:
         bus = ProgressBus(redis_url)
         await bus.connect()
         http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+        blobs = open_blob_store(settings)
+        blobs.start()
         wakeups = PredictionWakeups()
         runtime = cls(
             settings=settings,
@@ -120,13 +122,13 @@ class Runtime:
             queue=queue,
             bus=bus,
             cache=JobCache(redis, settings.cache_ttl),
-            blobs=BlobStore(settings.video_storage_path),
+            blobs=blobs,
             http=http,
             wakeups=wakeups,
             provider=provider or build_provider(settings, http=http, wakeups=wakeups),
             limiter=RateLimiter.for_redis_url(redis_url),
         )
-        log.info("runtime.started", provider=runtime.provider.name)
+        log.info("runtime.started", provider=runtime.provider.name, storage=blobs.url)
         return runtime
 
     async def aclose(self) -> None:
@@ -137,6 +139,7 @@ class Runtime:
         await self.queue.aclose()
         await self.redis.aclose()
         await self.engine.dispose()
+        await self.blobs.aclose()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

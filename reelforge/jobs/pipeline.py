@@ -408,7 +408,8 @@ class Pipeline:
             if asset.content_type.startswith("image/"):
                 return asset.id
             with self.rt.blobs.temp_path(".jpg") as poster:
-                await make_thumbnail(self.rt.blobs.path(asset.storage_key), poster, at_seconds=0.0)
+                async with self.rt.blobs.local(asset.storage_key) as source:
+                    await make_thumbnail(source, poster, at_seconds=0.0)
                 async with self.rt.session() as session:
                     still = await AssetStore(session, self.rt.blobs).store_file(
                         poster,
@@ -485,7 +486,7 @@ class Pipeline:
         params = job_params(job)
         fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
         scenes = load_scenes(job.storyboard_data)
-        normalised: dict[int, Path] = {}
+        normalised: dict[int, str] = {}
         total = len(scenes)
 
         def progress(current: list[Scene]) -> int:
@@ -547,21 +548,25 @@ class Pipeline:
         VIDEO_GEN_DURATION.labels(stage="render").observe(time.monotonic() - started)
         JOBS_FINISHED.labels(status=JobStatus.COMPLETED.value).inc()
 
-    async def normalised(self, clip: Asset, fmt: ClipFormat, duration: float) -> Path:
-        """The clip in THE clip format, made once per clip and format and kept beside it, so
-        a re-render re-uses it and the stitch is a stream copy."""
+    async def normalised(self, clip: Asset, fmt: ClipFormat, duration: float) -> str:
+        """The key of the clip in THE clip format, made once per clip and format and kept
+        beside it, so a re-render re-uses it and the stitch is a stream copy."""
         key = f"jobs/{self.job_id}/normalised/{clip.id}-{fmt.width}x{fmt.height}-{duration:g}.mp4"
-        path = self.rt.blobs.path(key)
-        if not await self.rt.blobs.exists(key):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            async with self.encode_limit:
-                await normalise_clip(
-                    self.rt.blobs.path(clip.storage_key), path, fmt=fmt, duration=duration
-                )
-        return path
+        blobs = self.rt.blobs
+        if not await blobs.exists(key):
+            async with self.encode_limit, blobs.local(clip.storage_key) as source:
+                with blobs.temp_path(".mp4") as out:
+                    await normalise_clip(source, out, fmt=fmt, duration=duration)
+                    await blobs.put_file(key, out, content_type="video/mp4")
+        return key
 
-    async def stitch(self, job: Job, clips: list[Path]) -> tuple[Asset, Asset]:
+    async def stitch(self, job: Job, clip_keys: list[str]) -> tuple[Asset, Asset]:
         timeout = self.rt.settings.ffmpeg_timeout.total_seconds()
+        async with contextlib.AsyncExitStack() as inputs:
+            clips = [await inputs.enter_async_context(self.rt.blobs.local(k)) for k in clip_keys]
+            return await self._stitch(job, clips, timeout)
+
+    async def _stitch(self, job: Job, clips: list[Path], timeout: float) -> tuple[Asset, Asset]:
         with (
             self.rt.blobs.temp_path(".mp4") as video_tmp,
             self.rt.blobs.temp_path(".jpg") as thumb_tmp,
@@ -673,15 +678,16 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
 
     try:
         with runtime.blobs.temp_path(f".{target.container}") as tmp:
-            await transcode(
-                runtime.blobs.path(source.storage_key),
-                tmp,
-                aspect=target.aspect_ratio,
-                resolution=target.resolution,
-                container=cast(Container, target.container),  # validated by ExportTarget
-                fit=cast(Fit, target.fit),
-                progress=on_progress,
-            )
+            async with runtime.blobs.local(source.storage_key) as source_path:
+                await transcode(
+                    source_path,
+                    tmp,
+                    aspect=target.aspect_ratio,
+                    resolution=target.resolution,
+                    container=cast(Container, target.container),  # validated by ExportTarget
+                    fit=cast(Fit, target.fit),
+                    progress=on_progress,
+                )
             async with runtime.session() as session:
                 asset = await AssetStore(session, runtime.blobs).store_file(
                     tmp,

@@ -4,7 +4,9 @@
   ``file``; the body is parsed as it streams (never ``request.form()``), the file's bytes
   go straight to the upload service, 201 with the asset.
 - ``GET|HEAD /api/v2/assets/{asset_id}``: the file, for a bearer token of its client or a
-  signed URL; Range requests (so a video can seek), ETag (the sha256) and 304s.
+  signed URL; Range requests (so a video can seek), ETag (the sha256) and 304s. On object
+  storage the answer is a 307 to a presigned URL of the store, which serves the bytes
+  (Range, ETag and HEAD included) until the signed URL would have expired.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import structlog
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from reelforge.auth import principal_from_header
 from reelforge.errors import BadUserInput, Forbidden, NotFound, ReelforgeError
 from reelforge.httperrors import error_response
 from reelforge.models import Asset, as_utc_iso
+from reelforge.storage.blobs import LocalBlobStore
 from reelforge.storage.limits import ENVELOPE_ALLOWANCE, too_large
 from reelforge.storage.repository import AssetRepository
 from reelforge.storage.signing import asset_path, signed_asset_url, verify_asset_signature
@@ -240,8 +243,9 @@ async def upload_asset(request: Request) -> Response:
 
 async def _authorised_asset(
     runtime: UploadRuntime, request: Request, asset_id: str
-) -> tuple[Asset, str]:
-    """The asset and the Cache-Control it may be served with, for a signed URL or a token."""
+) -> tuple[Asset, str, float]:
+    """The asset, the Cache-Control it may be served with and the seconds its access lasts,
+    for a signed URL or a token."""
     query = request.query_params
     if "sig" in query or "expires" in query:
         denied = Forbidden("invalid or expired signature")
@@ -255,13 +259,14 @@ async def _authorised_asset(
         expires, sig = query.get("expires", ""), query.get("sig", "")
         if not verify_asset_signature(runtime.settings, asset.id, asset.client_id, expires, sig):
             raise denied
-        return asset, f"private, max-age={max(0, int(expires) - int(time.time()))}"
+        remaining = max(0, int(expires) - int(time.time()))
+        return asset, f"private, max-age={remaining}", float(remaining)
     principal = principal_from_header(runtime.settings, request.headers.get("authorization"))
     if not _ASSET_ID.fullmatch(asset_id):
         raise NotFound(f"asset {asset_id} not found", id=asset_id)
     async with runtime.session() as session:
         asset = await AssetRepository(session).get(asset_id, client_id=principal.client_id)
-    return asset, "private, no-cache"
+    return asset, "private, no-cache", runtime.settings.signed_url_ttl.total_seconds()
 
 
 def _etag_matches(if_none_match: str, etag: str) -> bool:
@@ -273,10 +278,20 @@ async def get_asset(request: Request) -> Response:
     runtime = _runtime(request)
     asset_id: str = request.path_params["asset_id"]
     try:
-        asset, cache_control = await _authorised_asset(runtime, request, asset_id)
+        asset, cache_control, expires_in = await _authorised_asset(runtime, request, asset_id)
     except ReelforgeError as exc:
         return error_response(exc)
-    path = runtime.blobs.path(asset.storage_key)
+    blobs = runtime.blobs
+    if not isinstance(blobs, LocalBlobStore):
+        # The object store serves the bytes (Range, ETag, HEAD): the client is sent there
+        # with a presigned URL that expires when the signed URL (or, for a token, the
+        # signed URL the token could have asked for) does.
+        url = await blobs.presigned_url(asset.storage_key, expires_in)
+        assert url is not None
+        return RedirectResponse(
+            url, status_code=307, headers={"cache-control": "private, no-store"}
+        )
+    path = blobs.path(asset.storage_key)
     try:
         stat = await anyio.to_thread.run_sync(os.stat, path)
     except FileNotFoundError:

@@ -79,7 +79,7 @@ class AssetStore:
             asset_id=asset_id,
             ext=EXTENSIONS.get(content_type, "bin"),
         )
-        await self.blobs.put_file(key, path)
+        await self.blobs.put_file(key, path, content_type=content_type)
         asset = Asset(
             id=asset_id,
             client_id=client_id,

@@ -26,7 +26,7 @@ from reelforge.config import Settings
 from reelforge.db import Base, create_engine, create_sessionmaker, session_scope
 from reelforge.media.ffmpeg import ffmpeg_exe
 from reelforge.ratelimit import RateLimiter
-from reelforge.storage.blobs import BlobStore
+from reelforge.storage.blobs import BlobStore, open_blob_store
 from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
 from reelforge.storage.routes import routes
 
@@ -117,7 +117,7 @@ def make_runtime(storage: Path, engine: AsyncEngine) -> Callable[..., FakeRuntim
         settings = make_settings(storage, **overrides)
         return FakeRuntime(
             settings=settings,
-            blobs=BlobStore(settings.video_storage_path),
+            blobs=open_blob_store(settings),
             sessions=create_sessionmaker(engine),
             limiter=limiter or RateLimiter.memory(),
         )

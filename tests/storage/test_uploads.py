@@ -22,7 +22,7 @@ from reelforge.auth import Principal
 from reelforge.errors import PayloadTooLarge
 from reelforge.ratelimit import RateLimiter
 from reelforge.storage import uploads
-from reelforge.storage.blobs import BlobStore
+from reelforge.storage.blobs import LocalBlobStore
 from reelforge.storage.uploads import receive_upload, sanitize_filename, upload_chunks
 from tests.storage.conftest import (
     BOUNDARY,
@@ -91,8 +91,7 @@ async def test_valid_media_is_accepted_and_served_back_identical(
     assert by_url.status_code == 200
     assert by_url.content == data
 
-    stored = runtime.blobs.path(f"uploads/{CLIENT}/{asset['id']}.{kind}")
-    assert stored.read_bytes() == data
+    assert await runtime.blobs.read_bytes(f"uploads/{CLIENT}/{asset['id']}.{kind}") == data
 
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(56) + b"\x00" * 4000
@@ -402,6 +401,7 @@ async def test_graphql_upload_file_goes_through_the_same_service(
             await receive_upload(
                 runtime, principal, upload_chunks(UploadFile(cast(BinaryIO, big))), filename="x.mp4"
             )
+    assert isinstance(runtime.blobs, LocalBlobStore)
     assert stored_files(runtime.settings.video_storage_path) == [
         runtime.blobs.path(asset.storage_key)
     ]
@@ -412,7 +412,7 @@ async def test_temp_files_are_removed_after_each_upload(
 ) -> None:
     for data in (media.png, b"<html>", media.jpg[:200] + bytes(500)):
         await upload(client, runtime.settings, data)
-    assert list(BlobStore(runtime.settings.video_storage_path).tmp.iterdir()) == []
+    assert runtime.blobs.scratch.files() == []
 
 
 # --- malware scanning against a tiny fake clamd ---------------------------------------------
