@@ -3,6 +3,7 @@ SeaweedFS (started here): a 50 MB streamed multipart upload from an async iterat
 chunks, a full download, a ranged read, 200 small puts, and presigning 1,000 URLs. Each
 client runs in a fresh subprocess so its RSS growth is its own.
 
+    pip install aiobotocore   # not a dependency of Reelforge: only this comparison uses it
     python bench/s3_clients.py [--mb 50]
 """
 
@@ -150,9 +151,10 @@ def main() -> None:
         return
     from reelforge.storage.seaweed import EmbeddedSeaweed
 
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedSeaweed(
-        Path(tmp), buckets=("bench",)
-    ) as weed:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EmbeddedSeaweed(Path(tmp), buckets=("bench",)) as weed,
+    ):
         env = {
             **os.environ,
             "AWS_ACCESS_KEY_ID": weed.access_key,
@@ -161,7 +163,15 @@ def main() -> None:
         time.sleep(1)
         for name in ("aiobotocore", "obstore"):
             raw = subprocess.run(
-                [sys.executable, __file__, "--mb", str(args.mb), "--child", name, weed.endpoint_url],
+                [
+                    sys.executable,
+                    __file__,
+                    "--mb",
+                    str(args.mb),
+                    "--child",
+                    name,
+                    weed.endpoint_url,
+                ],
                 env=env,
                 check=True,
                 capture_output=True,
