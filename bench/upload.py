@@ -1,19 +1,22 @@
-"""Benchmark: a ~48 MB video through the real upload route vs a bare streaming endpoint.
+"""Benchmark: a ~48 MB video through the real upload route vs a bare streaming endpoint,
+for each storage backend (the local folder, and S3 on a SeaweedFS started here).
 
 Each side runs in its own uvicorn process on a loopback port, with the same 50 MB limit:
 
 - ``real``: ``POST /api/v2/upload-asset`` (size-limit middleware, streaming multipart
-  parser, rate limit, sniff, temp file + sha256, FFmpeg probe and first-frame decode,
-  rename into place, SQLite row) over a Runtime-like object (SQLite file, blob store,
-  in-memory rate limiter);
-- ``bare``: an endpoint that only writes ``request.stream()`` to a file.
+  parser, rate limit, sniff, scratch file + sha256, FFmpeg probe and first-frame decode,
+  then a rename into place (folder) or a multipart upload (S3), SQLite row) over a
+  Runtime-like object (SQLite file, blob store, in-memory rate limiter);
+- ``bare``: an endpoint that only writes ``request.stream()`` to the same backend: a file,
+  or an S3 multipart upload streamed from the request with the same part size and
+  concurrency.
 
 The same multipart bytes are sent to both (with sendfile, Content-Length set). Prints the
 throughput ratio bare/real (target >= 0.5) and the server's peak memory growth during the
 upload (VmHWM after minus VmRSS before, from /proc/<pid>/status; target <= 20 MB). The
 FFmpeg child processes are not part of the server's memory.
 
-    python bench/upload.py [--runs 9] [--fresh]
+    python bench/upload.py [--runs 3] [--backend both|file|s3] [--fresh]
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ MAX_UPLOAD = 50 * MB
 # --- the servers (run as `python bench/upload.py --serve real|bare ...`) ----------------
 
 
-def serve(kind: str, port: int, storage: Path) -> None:
+def serve(kind: str, port: int, storage: Path, storage_url: str | None) -> None:
     import uvicorn
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
     from starlette.applications import Starlette
@@ -60,14 +63,47 @@ def serve(kind: str, port: int, storage: Path) -> None:
     from reelforge.db import Base, create_engine, create_sessionmaker, session_scope
     from reelforge.observability.logging import configure_logging
     from reelforge.ratelimit import RateLimiter
-    from reelforge.storage.blobs import BlobStore
+    from reelforge.storage.blobs import BlobStore, open_blob_store
     from reelforge.storage.limits import UploadSizeLimitMiddleware
     from reelforge.storage.routes import routes
 
     async def ready(_: Request) -> Response:
         return JSONResponse({"pid": os.getpid()})
 
-    if kind == "bare":
+    settings = Settings(
+        _env_file=None,
+        video_storage_path=storage,
+        storage_url=storage_url,
+        jwt_secret=SECRET,
+        max_upload_bytes=MAX_UPLOAD,
+        upload_rate_limit="1000/minute",
+        signed_url_ttl=timedelta(hours=1),
+        clamav_url=None,
+        log_level="WARNING",
+    )
+    if kind == "bare" and storage_url:
+        import obstore
+
+        from reelforge.storage.s3 import PART_BYTES, PART_CONCURRENCY, S3BlobStore
+
+        s3 = open_blob_store(settings)
+        assert isinstance(s3, S3BlobStore)
+
+        async def bare_s3(request: Request) -> Response:
+            key = f"bare/{time.monotonic_ns()}.bin"
+            await obstore.put_async(
+                s3.store,
+                key,
+                request.stream(),
+                chunk_size=PART_BYTES,
+                max_concurrency=PART_CONCURRENCY,
+            )
+            return JSONResponse({"key": key}, status_code=201)
+
+        app = Starlette(
+            routes=[Route("/ready", ready), Route("/upload", bare_s3, methods=["POST"])]
+        )
+    elif kind == "bare":
 
         async def bare(request: Request) -> Response:
             path = storage / f"bare-{time.monotonic_ns()}.bin"
@@ -94,16 +130,6 @@ def serve(kind: str, port: int, storage: Path) -> None:
                 async with session_scope(self.sessions) as session:
                     yield session
 
-        settings = Settings(
-            _env_file=None,
-            video_storage_path=storage,
-            jwt_secret=SECRET,
-            max_upload_bytes=MAX_UPLOAD,
-            upload_rate_limit="1000/minute",
-            signed_url_ttl=timedelta(hours=1),
-            clamav_url=None,
-            log_level="WARNING",
-        )
         configure_logging(settings)
         engine = create_engine(settings.resolved_database_url)
 
@@ -118,7 +144,7 @@ def serve(kind: str, port: int, storage: Path) -> None:
         )
         app.state.runtime = BenchRuntime(
             settings=settings,
-            blobs=BlobStore(storage),
+            blobs=open_blob_store(settings),
             sessions=create_sessionmaker(engine),
         )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -174,11 +200,15 @@ def reset_peak(pid: int) -> bool:
 
 
 @contextmanager
-def server(kind: str, storage: Path) -> Iterator[tuple[str, int]]:
+def server(
+    kind: str, storage: Path, storage_url: str | None, env: dict[str, str]
+) -> Iterator[tuple[str, int]]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--port", str(port), "--storage", str(storage)]
-    )
+    args = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
+    args += ["--storage", str(storage)]
+    if storage_url:
+        args += ["--storage-url", storage_url]
+    proc = subprocess.Popen(args, env={**os.environ, **env})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -247,15 +277,17 @@ def upload_once(base: str, pid: int, path: str, video: Path, token: str) -> Run:
     return Run(seconds=seconds, growth_mb=max(0, after["VmHWM"] - peak_before) / 1024)
 
 
-def measure(video: Path, runs: int, token: str) -> tuple[list[Run], list[Run]]:
+def measure(
+    video: Path, runs: int, token: str, storage_url: str | None, env: dict[str, str]
+) -> tuple[list[Run], list[Run]]:
     """Both servers up at once, runs interleaved (bare, real, bare, real...) so that load
     from anything else on the machine hits both sides alike; each run starts after a
     sync, so neither pays for the other's writeback."""
     with (
         tempfile.TemporaryDirectory(prefix="reelforge-bench-bare-") as bare_tmp,
         tempfile.TemporaryDirectory(prefix="reelforge-bench-real-") as real_tmp,
-        server("bare", Path(bare_tmp)) as (bare_base, bare_pid),
-        server("real", Path(real_tmp)) as (real_base, real_pid),
+        server("bare", Path(bare_tmp), storage_url, env) as (bare_base, bare_pid),
+        server("real", Path(real_tmp), storage_url, env) as (real_base, real_pid),
     ):
         sides = [(bare_base, bare_pid, "/upload"), (real_base, real_pid, "/api/v2/upload-asset")]
         for base, pid, path in sides:  # warm-up: imports, first connection, first FFmpeg
@@ -268,48 +300,66 @@ def measure(video: Path, runs: int, token: str) -> tuple[list[Run], list[Run]]:
         return bare, real
 
 
+def report(label: str, size_mb: float, bare: list[Run], real: list[Run]) -> None:
+    bare_s = statistics.median(r.seconds for r in bare)
+    real_s = statistics.median(r.seconds for r in real)
+    ratio = bare_s / real_s
+    growth = max(r.growth_mb for r in real)
+    print(f"[{label}] video: {size_mb:.1f} MB, {len(real)} runs each (median)")
+    print(
+        f"[{label}] bare streaming endpoint: {bare_s:.3f} s  ({size_mb / bare_s:.0f} MB/s), "
+        f"peak memory growth {max(r.growth_mb for r in bare):.1f} MB"
+    )
+    print(
+        f"[{label}] upload route:            {real_s:.3f} s  ({size_mb / real_s:.0f} MB/s), "
+        f"peak memory growth {growth:.1f} MB"
+    )
+    print(
+        f"[{label}] throughput ratio (bare time / upload time): {ratio:.2f}  (target >= 0.5) "
+        f"{'OK' if ratio >= 0.5 else 'MISSED'}"
+    )
+    print(
+        f"[{label}] server peak memory growth: {growth:.1f} MB  (target <= 20 MB) "
+        f"{'OK' if growth <= 20 else 'MISSED'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backend", choices=["both", "file", "s3"], default="both")
     parser.add_argument("--fresh", action="store_true", help="regenerate the video")
     parser.add_argument("--serve", choices=["real", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--storage", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--storage-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.storage)
+        serve(args.serve, args.port, args.storage, args.storage_url)
         return
 
     from reelforge.auth import mint_token
     from reelforge.config import Settings
+    from reelforge.storage.seaweed import EmbeddedSeaweed, wait_for_bucket
 
     video = make_video(args.fresh)
     settings = Settings(_env_file=None, jwt_secret=SECRET)
     token = mint_token(settings, client_id="bench", user_id="bench", ttl=timedelta(hours=1))
     size_mb = video.stat().st_size / MB
-    bare, real = measure(video, args.runs, token)
-
-    bare_s = statistics.median(r.seconds for r in bare)
-    real_s = statistics.median(r.seconds for r in real)
-    ratio = bare_s / real_s
-    growth = max(r.growth_mb for r in real)
-    print(f"video: {size_mb:.1f} MB, {args.runs} runs each (median)")
-    print(
-        f"bare streaming endpoint: {bare_s:.3f} s  ({size_mb / bare_s:.0f} MB/s), "
-        f"peak memory growth {max(r.growth_mb for r in bare):.1f} MB"
-    )
-    print(
-        f"upload route:            {real_s:.3f} s  ({size_mb / real_s:.0f} MB/s), "
-        f"peak memory growth {growth:.1f} MB"
-    )
-    print(
-        f"throughput ratio (bare time / upload time): {ratio:.2f}  (target >= 0.5) "
-        f"{'OK' if ratio >= 0.5 else 'MISSED'}"
-    )
-    print(
-        f"server peak memory growth: {growth:.1f} MB  (target <= 20 MB) "
-        f"{'OK' if growth <= 20 else 'MISSED'}"
-    )
+    if args.backend in ("both", "file"):
+        report("file", size_mb, *measure(video, args.runs, token, None, {}))
+    if args.backend in ("both", "s3"):
+        with (
+            tempfile.TemporaryDirectory(prefix="reelforge-bench-s3-") as weed_dir,
+            EmbeddedSeaweed(Path(weed_dir), buckets=("bench",)) as weed,
+        ):
+            wait_for_bucket(weed, "bench")
+            env = {
+                "S3_ENDPOINT_URL": weed.endpoint_url,
+                "AWS_ACCESS_KEY_ID": weed.access_key,
+                "AWS_SECRET_ACCESS_KEY": weed.secret_key,
+            }
+            report("s3", size_mb, *measure(video, args.runs, token, "s3://bench/uploads", env))
 
 
 if __name__ == "__main__":

@@ -34,12 +34,21 @@ if TYPE_CHECKING:
 
 PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size
 PART_CONCURRENCY = 2
-DOWNLOAD_CHUNK = 1024 * 1024
+DOWNLOAD_CHUNK = 1024 * 1024  # reads and writes of local files
 MAX_PRESIGN = timedelta(days=7)  # SigV4's limit
 
 
 def _attributes(content_type: str | None) -> Attributes | None:
     return {"Content-Type": content_type} if content_type else None
+
+
+async def _read_chunks(path: Path) -> AsyncIterator[bytes]:
+    f: BinaryIO = await asyncio.to_thread(path.open, "rb")
+    try:
+        while chunk := await asyncio.to_thread(f.read, DOWNLOAD_CHUNK):
+            yield chunk
+    finally:
+        await asyncio.to_thread(f.close)
 
 
 class S3BlobStore(BlobStore):
@@ -92,10 +101,12 @@ class S3BlobStore(BlobStore):
         self, key: str, source: Path, *, content_type: str | None = None, move: bool = True
     ) -> None:
         check_key(key)
+        # Fed from an iterator of 1 MiB reads: obstore then holds about two parts in memory
+        # (given the Path itself it read ahead: 25 MB instead of 13 MB for a 48 MB file).
         await obstore.put_async(
             self.store,
             key,
-            source,
+            _read_chunks(source),
             attributes=_attributes(content_type),
             chunk_size=PART_BYTES,
             max_concurrency=PART_CONCURRENCY,
