@@ -104,7 +104,6 @@ class Settings(BaseSettings):
     stuck_job_after: Duration = timedelta(minutes=15)
     worker_metrics_port: int = 9091
     embedded_worker: bool = True  # `serve` runs an arq worker in-process
-    retention_days: float | None = Field(default=None, gt=0)  # finished jobs' media; off unset
 
     # Outgoing webhooks (reelforge.webhooks)
     webhook_timeout: Duration = timedelta(seconds=10)  # one whole attempt, DNS to answer

@@ -6,14 +6,14 @@
 # Environment:
 #   DATABASE_URL     the app's URL; postgres://, postgresql:// and postgresql+asyncpg:// work
 #   BACKUP_DIR       where dumps go (default ./backups)
-#   RETENTION_DAYS   dumps older than this many days are deleted (default 14; 0 keeps all)
+#   BACKUP_RETENTION_DAYS   dumps older than this many days are deleted (default 14; 0 keeps all)
 # Prints the path of the new dump. Needs pg_dump and pg_restore (PostgreSQL client tools of
 # the server's major version or newer), e.g. inside the postgres container.
 set -euo pipefail
 
 : "${DATABASE_URL:?set DATABASE_URL to the PostgreSQL database to dump}"
 backup_dir="${BACKUP_DIR:-./backups}"
-retention_days="${RETENTION_DAYS:-14}"
+retention_days="${BACKUP_RETENTION_DAYS:-14}"
 
 # libpq does not know SQLAlchemy's driver suffix.
 url="${DATABASE_URL/postgresql+asyncpg:\/\//postgresql://}"
@@ -22,7 +22,7 @@ case "$url" in
   *) echo "pg_dump.sh: DATABASE_URL is not a PostgreSQL URL" >&2; exit 2 ;;
 esac
 if ! [[ "$retention_days" =~ ^[0-9]+$ ]]; then
-  echo "pg_dump.sh: RETENTION_DAYS must be a whole number of days" >&2
+  echo "pg_dump.sh: BACKUP_RETENTION_DAYS must be a whole number of days" >&2
   exit 2
 fi
 

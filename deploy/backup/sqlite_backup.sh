@@ -14,14 +14,14 @@
 #   DB_PATH          database file (default $VIDEO_STORAGE_PATH/reelforge.db, or /data/...)
 #   BACKUP_DIR       where backups go (default $VIDEO_STORAGE_PATH/backups); copy them
 #                    off the machine, a backup on the same volume is no backup
-#   RETENTION_DAYS   backups older than this many days are deleted (default 14; 0 keeps all)
+#   BACKUP_RETENTION_DAYS   backups older than this many days are deleted (default 14; 0 keeps all)
 # Prints the path of the new backup.
 set -euo pipefail
 
 storage="${VIDEO_STORAGE_PATH:-/data}"
 db_path="${DB_PATH:-$storage/reelforge.db}"
 backup_dir="${BACKUP_DIR:-$storage/backups}"
-retention_days="${RETENTION_DAYS:-14}"
+retention_days="${BACKUP_RETENTION_DAYS:-14}"
 python="${PYTHON:-$(command -v python3 || command -v python)}"
 
 if [ ! -f "$db_path" ]; then
@@ -29,7 +29,7 @@ if [ ! -f "$db_path" ]; then
   exit 2
 fi
 if ! [[ "$retention_days" =~ ^[0-9]+$ ]]; then
-  echo "sqlite_backup.sh: RETENTION_DAYS must be a whole number of days" >&2
+  echo "sqlite_backup.sh: BACKUP_RETENTION_DAYS must be a whole number of days" >&2
   exit 2
 fi
 

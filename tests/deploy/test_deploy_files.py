@@ -36,7 +36,7 @@ ENV_EXAMPLE_FOREIGN = (
     "PAGERDUTY_",
     "LITESTREAM_",
     "BACKUP_DIR",
-    "RETENTION_DAYS",
+    "BACKUP_RETENTION_DAYS",
 )
 ENV_EXAMPLE_SPLIT = "# " + "=" * 64 + " not read by the app"
 LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):(\d+)(/[\w/.-]*)")
