@@ -80,7 +80,7 @@ def cluster(
                 )
             )
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, api, timeout=60)
+        _wait_ready(base, api, timeout=180)
         yield base, shared, folders
     finally:
         for process in processes:
@@ -101,7 +101,7 @@ def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
     return data
 
 
-def wait_job(client: httpx.Client, job_id: str, done: Any, timeout: float = 90) -> dict[str, Any]:
+def wait_job(client: httpx.Client, job_id: str, done: Any, timeout: float = 240) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         job: dict[str, Any] = gql(
