@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# One image for every Reelforge process. The entrypoint is the `reelforge` CLI:
+# One image for every Reelforge process. The entrypoint runs the `reelforge` CLI as uid
+# 10001 (deploy/entrypoint.sh; it fixes a root-owned volume's ownership first):
 #   docker run IMAGE                      -> reelforge serve --host 0.0.0.0 --port 8000
 #   docker run IMAGE worker               -> standalone arq worker, metrics on :9091/metrics
 #   docker run IMAGE migrate              -> Alembic upgrade head (idempotent)
@@ -76,11 +77,15 @@ RUN --mount=type=bind,from=builder,source=/wheels/app,target=/wheels \
 
 # Backup helpers, so `docker compose exec api` / `fly ssh console` can run them.
 COPY deploy/backup/ /opt/reelforge/backup/
+COPY --chmod=755 deploy/entrypoint.sh /usr/local/bin/reelforge-entrypoint
 
 WORKDIR /home/reelforge
-USER 10001:10001
+# No USER: the entrypoint starts as root only to give a root-owned volume at /data to uid
+# 10001, then drops root for good (setpriv) before running reelforge. `--user 10001` works
+# too (the entrypoint then runs reelforge directly).
 
-# Media, the SQLite database (when DATABASE_URL is unset) and embedded Valkey's data.
+# The scratch folder; on a single machine also media (STORAGE_URL unset), the SQLite
+# database (DATABASE_URL unset) and embedded Valkey's data.
 VOLUME /data
 
 # 8000: API (/graphql, /healthz, /readyz, /metrics); 9091: `reelforge worker` metrics.
@@ -92,5 +97,5 @@ EXPOSE 8000 9091
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-ENTRYPOINT ["reelforge"]
+ENTRYPOINT ["reelforge-entrypoint"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

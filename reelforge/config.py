@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     public_base_url: str | None = None  # enables Replicate webhooks and absolute asset URLs
     # Media: file:///path or s3://bucket/prefix; unset = the folder VIDEO_STORAGE_PATH
     storage_url: str | None = None
-    s3_endpoint_url: str | None = None  # unset: AWS; e.g. https://fly.storage.tigris.dev
+    s3_endpoint_url: str | None = Field(  # unset: AWS; Tigris sets AWS_ENDPOINT_URL_S3
+        default=None,
+        validation_alias=AliasChoices("S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"),
+    )
+    s3_public_endpoint_url: str | None = None  # what browsers reach, if not the above
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
     aws_region: str = "us-east-1"  # Tigris: "auto"

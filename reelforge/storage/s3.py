@@ -58,6 +58,7 @@ class S3BlobStore(BlobStore):
         bucket: str,
         prefix: str,
         endpoint_url: str | None,
+        public_endpoint_url: str | None = None,
         region: str,
         access_key_id: str | None,
         secret_access_key: str | None,
@@ -67,14 +68,30 @@ class S3BlobStore(BlobStore):
         self.prefix = prefix.strip("/")
         self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.scratch = scratch
+        self.store = self._store(endpoint_url, region, access_key_id, secret_access_key)
+        # Presigned URLs are signed for the address the browser uses (SigV4 signs the host):
+        # signing is local, this second store never connects anywhere.
+        self.signer = (
+            self._store(public_endpoint_url, region, access_key_id, secret_access_key)
+            if public_endpoint_url
+            else self.store
+        )
+
+    def _store(
+        self,
+        endpoint_url: str | None,
+        region: str,
+        access_key_id: str | None,
+        secret_access_key: str | None,
+    ) -> S3Store:
         options: dict[str, str | bool] = {}
         if access_key_id and secret_access_key:
             options.update(access_key_id=access_key_id, secret_access_key=secret_access_key)
         if endpoint_url:
             options["endpoint"] = endpoint_url
             options["virtual_hosted_style_request"] = False
-        self.store = S3Store(
-            bucket,
+        return S3Store(
+            self.bucket,
             prefix=self.prefix or None,
             region=region,
             client_options={"allow_http": bool(endpoint_url and endpoint_url.startswith("http:"))},
@@ -91,6 +108,7 @@ class S3BlobStore(BlobStore):
             bucket=parts.netloc,
             prefix=parts.path,
             endpoint_url=settings.s3_endpoint_url,
+            public_endpoint_url=settings.s3_public_endpoint_url,
             region=settings.aws_region,
             access_key_id=settings.aws_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
@@ -169,4 +187,4 @@ class S3BlobStore(BlobStore):
 
     async def presigned_url(self, key: str, expires_in: float) -> str | None:
         ttl = min(timedelta(seconds=max(1.0, expires_in)), MAX_PRESIGN)
-        return await obstore.sign_async(self.store, "GET", check_key(key).as_posix(), ttl)
+        return await obstore.sign_async(self.signer, "GET", check_key(key).as_posix(), ttl)

@@ -27,7 +27,13 @@ STORAGE = "/data"
 WORKER_METRICS_PORT = Settings.model_fields["worker_metrics_port"].default
 APP_SERVICES = ("migrate", "api", "worker")
 # Variables of the other containers in docker-compose.yml, by service.
-FOREIGN_ENV_PREFIXES = {"postgres": ("POSTGRES_",), "grafana": ("GF_",)}
+FOREIGN_ENV_PREFIXES = {
+    "postgres": ("POSTGRES_",),
+    "grafana": ("GF_",),
+    "seaweedfs": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+}
+# The bucket's credentials: the S3 server and the app are given the same pair on purpose.
+SHARED_WITH_THE_APP = {"seaweedfs": {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}}
 # Variables in the "not read by the app" part of .env.example.
 ENV_EXAMPLE_FOREIGN = (
     "POSTGRES_",
@@ -37,6 +43,8 @@ ENV_EXAMPLE_FOREIGN = (
     "LITESTREAM_",
     "BACKUP_DIR",
     "BACKUP_RETENTION_DAYS",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
 )
 ENV_EXAMPLE_SPLIT = "# " + "=" * 64 + " not read by the app"
 LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):(\d+)(/[\w/.-]*)")
@@ -76,8 +84,8 @@ def compose() -> dict[str, Any]:
     return spec
 
 
-def fly() -> dict[str, Any]:
-    return tomllib.loads((ROOT / "fly.toml").read_text())
+def fly(name: str = "fly.toml") -> dict[str, Any]:
+    return tomllib.loads((ROOT / name).read_text())
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -148,6 +156,7 @@ def local_urls(command: Any) -> list[tuple[int, str]]:
 SAMPLE_SECRETS = {
     "JWT_SECRET": "x" * 48,
     "POSTGRES_PASSWORD": "0123456789abcdef",
+    "S3_SECRET_ACCESS_KEY": "fedcba9876543210",
 }
 
 
@@ -198,13 +207,27 @@ def test_postgres_and_redis_have_healthchecks() -> None:
     assert "ping" in services["redis"]["healthcheck"]["test"]
 
 
-def test_api_and_worker_share_the_data_volume_at_the_storage_path() -> None:
+def test_api_and_worker_share_no_volume_and_keep_media_in_the_bucket() -> None:
     spec = compose()
-    for name in ("api", "worker"):
-        assert f"data:{STORAGE}" in spec["services"][name]["volumes"], name
+    seaweed = spec["services"]["seaweedfs"]
+    bucket = next(a for a in seaweed["command"] if a.startswith("-bucket=")).split("=", 1)[1]
+    port = next(a for a in seaweed["command"] if a.startswith("-s3.port=")).split("=", 1)[1]
+    server_env = {k: interpolate(str(v), SAMPLE_SECRETS) for k, v in seaweed["environment"].items()}
+    for name in APP_SERVICES:
+        assert not spec["services"][name].get("volumes"), f"{name} must not share a volume"
         env = app_environment(name, SAMPLE_SECRETS)
-        assert env["VIDEO_STORAGE_PATH"] == STORAGE, name
-    assert {"data", "pgdata", "redisdata", "prometheus", "grafana"} <= set(spec["volumes"])
+        assert env["VIDEO_STORAGE_PATH"] == STORAGE, name  # the scratch folder
+        assert env["STORAGE_URL"].startswith(f"s3://{bucket}/"), name
+        assert env["S3_ENDPOINT_URL"] == f"http://seaweedfs:{port}", name
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            assert env[key] == server_env[key], f"{name}: {key} differs from the S3 server's"
+    for name in ("api", "worker"):
+        depends = spec["services"][name]["depends_on"]
+        assert depends["seaweedfs"]["condition"] == "service_healthy", name
+    assert "/healthz" in " ".join(seaweed["healthcheck"]["test"])
+    assert "seaweed:/data" in seaweed["volumes"]
+    assert "data" not in spec["volumes"]
+    assert {"seaweed", "pgdata", "redisdata", "prometheus", "grafana"} <= set(spec["volumes"])
     assert "pgdata:/var/lib/postgresql/data" in spec["services"]["postgres"]["volumes"]
     assert "redisdata:/data" in spec["services"]["redis"]["volumes"]
 
@@ -237,10 +260,13 @@ def test_compose_app_environment_is_accepted_by_settings(
 
 
 def test_compose_requires_the_secrets_instead_of_defaulting_them() -> None:
+    s3 = {"S3_SECRET_ACCESS_KEY": "y" * 32}
     with pytest.raises(KeyError, match="JWT_SECRET"):
-        app_environment("api", {"POSTGRES_PASSWORD": "x"})
+        app_environment("api", {"POSTGRES_PASSWORD": "x", **s3})
     with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
-        app_environment("api", {"JWT_SECRET": "x" * 48})
+        app_environment("api", {"JWT_SECRET": "x" * 48, **s3})
+    with pytest.raises(KeyError, match="S3_SECRET_ACCESS_KEY"):
+        app_environment("api", {"JWT_SECRET": "x" * 48, "POSTGRES_PASSWORD": "x"})
 
 
 def test_compose_healthchecks_hit_the_app_ports_and_paths() -> None:
@@ -328,12 +354,15 @@ def test_other_compose_services_set_only_their_own_images_variables() -> None:
         prefixes = FOREIGN_ENV_PREFIXES.get(name, ())
         for key in env:
             assert key.startswith(prefixes), f"{name}: unexpected variable {key}"
+            if key in SHARED_WITH_THE_APP.get(name, set()):
+                continue
             assert key not in known, f"{name}: {key} is an app setting on a non-app service"
 
 
-def test_every_variable_fly_sets_is_a_settings_field() -> None:
-    unknown = set(fly()["env"]) - settings_env_names()
-    assert not unknown, f"fly.toml [env] sets variables Settings does not read: {unknown}"
+@pytest.mark.parametrize("name", ["fly.toml", "fly.single.toml"])
+def test_every_variable_fly_sets_is_a_settings_field(name: str) -> None:
+    unknown = set(fly(name)["env"]) - settings_env_names()
+    assert not unknown, f"{name} [env] sets variables Settings does not read: {unknown}"
 
 
 def test_env_example_app_part_holds_only_settings_fields() -> None:
@@ -404,7 +433,12 @@ def test_dockerfile_healthcheck_hits_healthz_with_python() -> None:
 def test_dockerfile_runs_the_cli_and_serves_by_default() -> None:
     (entrypoint,) = dockerfile("ENTRYPOINT")
     (cmd,) = dockerfile("CMD")
-    assert json.loads(entrypoint) == ["reelforge"]
+    assert json.loads(entrypoint) == ["reelforge-entrypoint"]
+    copies = " ".join(dockerfile("COPY"))
+    assert "deploy/entrypoint.sh /usr/local/bin/reelforge-entrypoint" in copies
+    script = (DEPLOY / "entrypoint.sh").read_text()
+    assert 'exec reelforge "$@"' in script
+    assert '-- reelforge "$@"' in script
     command = json.loads(cmd)
     assert command[0] == "serve"
     assert command[command.index("--port") + 1] == str(API_PORT)
@@ -418,9 +452,13 @@ def test_dockerfile_runtime_is_slim_non_root_with_ffmpeg_and_the_storage_volume(
     runs = " ".join(args for name, args in stage if name == "RUN")
     assert "ffmpeg" in runs
     assert "--no-install-recommends" in runs
+    # The image starts as root only for the entrypoint, which drops to uid 10001 for good
+    # before running anything else (checked for real in the entrypoint test below).
     users = [args for name, args in stage if name == "USER"]
-    assert users, "the runtime stage must switch to a non-root USER"
-    assert users[-1].split(":")[0] not in {"root", "0"}, users
+    assert not users or users[-1].split(":")[0] not in {"root", "0"}, users
+    assert "useradd --system --uid 10001" in runs
+    script = (DEPLOY / "entrypoint.sh").read_text()
+    assert 'setpriv --reuid="$APP_UID" --regid="$APP_GID" --clear-groups' in script
     envs = " ".join(args for name, args in stage if name == "ENV")
     assert f"VIDEO_STORAGE_PATH={STORAGE}" in envs
     assert any(args.strip('[]" ') == STORAGE for name, args in stage if name == "VOLUME")
@@ -445,7 +483,14 @@ def test_dockerignore_keeps_what_the_build_copies() -> None:
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    for needed in ("pyproject.toml", "reelforge", "README.md", "deploy", "deploy/backup"):
+    for needed in (
+        "pyproject.toml",
+        "reelforge",
+        "README.md",
+        "deploy",
+        "deploy/backup",
+        "deploy/entrypoint.sh",
+    ):
         assert needed not in ignored, f".dockerignore drops {needed}, which the build copies"
     for secret in (".env", ".git", ".venv"):
         assert secret in ignored, f".dockerignore should exclude {secret}"
@@ -453,6 +498,8 @@ def test_dockerignore_keeps_what_the_build_copies() -> None:
         if args.startswith("--from"):
             continue
         for source in shlex.split(args)[:-1]:
+            if source.startswith("--"):  # --chmod=, --chown=
+                continue
             path = source.rstrip("*").rstrip("/")
             if path == "README.md":  # optional until the README lands
                 continue
@@ -504,13 +551,28 @@ def test_fly_metrics_point_at_each_process_metrics_endpoint() -> None:
     assert int(config["env"]["WORKER_METRICS_PORT"]) == WORKER_METRICS_PORT
 
 
-def test_fly_env_and_volume_agree_on_the_storage_path() -> None:
+def test_fly_scales_out_without_a_volume() -> None:
     config = fly()
     env = config["env"]
     assert env["ENV"] == "production"
     assert env["LOG_FORMAT"] == "json"
     assert env["VIDEO_STORAGE_PATH"] == STORAGE
+    assert "mounts" not in config, "the scale-out setup keeps media in S3, not on a volume"
+    assert Settings(_env_file=None, embedded_worker=env["EMBEDDED_WORKER"]).embedded_worker is False
+    assert set(config["processes"]) == {"app", "worker"}
+
+
+def test_fly_single_machine_keeps_everything_on_its_volume() -> None:
+    config = fly("fly.single.toml")
+    env = config["env"]
+    assert env["VIDEO_STORAGE_PATH"] == STORAGE
     assert [mount["destination"] for mount in config["mounts"]] == [STORAGE]
+    assert [mount["processes"] for mount in config["mounts"]] == [["app"]]
+    assert "EMBEDDED_WORKER" not in env  # the default: the app machine runs the worker
+    assert config["http_service"]["auto_stop_machines"] == "off"
+    scale_out = fly()
+    for key in ("processes", "deploy", "checks", "metrics"):
+        assert config[key] == scale_out[key], key
 
 
 # ------------------------------------------------------------- Prometheus and Grafana
@@ -600,6 +662,7 @@ def test_backup_scripts_are_strict_and_executable() -> None:
 def test_backup_scripts_pass_shellcheck() -> None:
     shellcheck = require_tool("shellcheck", "apt-get install shellcheck")
     scripts = sorted(str(path) for path in (DEPLOY / "backup").glob("*.sh"))
+    scripts.append(str(DEPLOY / "entrypoint.sh"))
     result = subprocess.run(
         [shellcheck, *scripts], capture_output=True, text=True, timeout=60, check=False
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from reelforge.config import Settings
 from reelforge.storage.blobs import BlobStore, LocalBlobStore, open_blob_store_url
@@ -102,6 +103,29 @@ async def test_signed_url_redirect_expires_with_the_signed_url(
     import time
 
     assert abs(ttl - (signed_expiry - time.time())) < 5
+
+
+async def test_presigned_urls_are_signed_for_the_public_endpoint(settings: Settings) -> None:
+    """Inside compose the app reaches the bucket at http://seaweedfs:8333; browsers at the
+    published address. Signing is local: no server is needed for this."""
+    from reelforge.storage.s3 import S3BlobStore
+
+    public = settings.model_copy(
+        update={
+            "s3_endpoint_url": "http://seaweedfs:8333",
+            "s3_public_endpoint_url": "https://media.example.com",
+            "aws_access_key_id": "key",
+            "aws_secret_access_key": SecretStr("secret"),
+        }
+    )
+    store = S3BlobStore.from_url("s3://bucket/prefix", public)
+    try:
+        url = httpx.URL(await store.presigned_url("jobs/j/video/v.mp4", 600) or "")
+    finally:
+        await store.aclose()
+    assert (url.scheme, url.host) == ("https", "media.example.com")
+    assert url.path == "/bucket/prefix/jobs/j/video/v.mp4"
+    assert url.params["X-Amz-Expires"] == "600"
 
 
 @pytest.mark.parametrize("case", ["unreadable", "too-large"])
