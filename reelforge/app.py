@@ -35,6 +35,7 @@ from reelforge.schema import build_schema
 from reelforge.schema.view import GraphQLView
 from reelforge.storage import routes as asset_routes
 from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
+from reelforge.studio import routes as studio_routes
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +48,7 @@ _ROUTE_LABELS = (
     "/healthz",
     "/readyz",
     "/metrics",
+    "/assets",
 )
 
 
@@ -224,6 +226,7 @@ def create_app(
         Route("/metrics", metrics),
         webhook_route(lambda: state["runtime"]),
         *asset_routes.routes,
+        *studio_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     if runtime is not None:

@@ -92,11 +92,14 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
         if banner and settings.resolved_log_format == "console":  # JSON logs stay pure JSON
             local = host in ("0.0.0.0", "::")  # noqa: S104 (only choosing what to print)
             base = f"http://{'127.0.0.1' if local else host}:{port}"
+            token = dev_token(settings)
             sys.stderr.write(
                 f"\n  Reelforge is starting on {base}\n"
+                f"  Studio:    {base}/  (paste the token below into the page)\n"
                 f"  GraphiQL:  {base}/graphql  (add the header below under 'Headers')\n"
                 f"  Provider:  {settings.provider_name}\n"
-                f'  Header:    {{"Authorization": "Bearer {dev_token(settings)}"}}\n\n'
+                f'  Header:    {{"Authorization": "Bearer {token}"}}\n'
+                f"  Token:     {token}\n\n"
             )
         # uvicorn re-raises the signal that stopped it once it has drained; exiting through
         # SystemExit instead lets the embedded Valkey below stop cleanly too.

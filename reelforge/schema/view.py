@@ -67,6 +67,7 @@ from reelforge.errors import (
 from reelforge.httperrors import graphql_error_response
 from reelforge.runtime import Runtime
 from reelforge.schema.context import Context
+from reelforge.studio import page as studio_page
 
 log = structlog.get_logger(__name__)
 
@@ -389,6 +390,10 @@ class GraphQLView(GraphQL[Context, None]):
             and params.get("extensions") is None
             and "text/html" in request.headers.get("accept", "")
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL built from pinned npm packages (web/studio) and served by this host."""
+        return studio_page("graphiql.html")
 
     def decode_json(self, data: str | bytes) -> object:
         """Websocket messages: a refused one is "not JSON" to Strawberry's handlers

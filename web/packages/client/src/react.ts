@@ -1,0 +1,8 @@
+export {
+  useVideoGeneration,
+  type UploadProgress,
+  type UseVideoGenerationOptions,
+  type VideoGenerationActions,
+  type VideoGenerationState,
+} from "./useVideoGeneration.js";
+export * from "./index.js";

@@ -1,0 +1,135 @@
+// @vitest-environment jsdom
+import { act, renderHook, waitFor } from "@testing-library/react";
+import { StrictMode, type ReactNode } from "react";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import WebSocket from "ws";
+
+import { ReelforgeClient, type ReelforgeClientOptions } from "../src/index.js";
+import { useVideoGeneration } from "../src/react.js";
+import { freePort } from "../../../test-support/server.js";
+
+const origin = inject("origin");
+const token = inject("otherToken");
+
+/** A client that counts its live jobProgress subscriptions. */
+function countingClient(extra: Partial<ReelforgeClientOptions> = {}) {
+  const client = new ReelforgeClient({ url: `${origin}/graphql`, token, webSocketImpl: WebSocket, ...extra });
+  const counts = { active: 0, max: 0, started: 0 };
+  const original = client.jobProgress.bind(client);
+  client.jobProgress = (jobId, sink) => {
+    counts.active += 1;
+    counts.started += 1;
+    counts.max = Math.max(counts.max, counts.active);
+    let live = true;
+    const stop = original(jobId, {
+      ...sink,
+      complete: () => {
+        if (live) counts.active -= 1;
+        live = false;
+        sink.complete?.();
+      },
+    });
+    return () => {
+      if (live) counts.active -= 1;
+      live = false;
+      stop();
+    };
+  };
+  return { client, counts };
+}
+
+const strict = ({ children }: { children: ReactNode }) => <StrictMode>{children}</StrictMode>;
+
+describe("useVideoGeneration against reelforge serve", () => {
+  const clients: ReelforgeClient[] = [];
+  afterEach(() => {
+    clients.splice(0).forEach((c) => c.close());
+  });
+
+  it("runs brief → storyboard → approve → render → export live, once per job under StrictMode", async () => {
+    const { client, counts } = countingClient();
+    clients.push(client);
+    const { result } = renderHook(() => useVideoGeneration({ client }), { wrapper: strict });
+
+    await act(async () => {
+      await result.current.create({ brief: "Fresh bread every morning. Warm, golden, yours.", sceneCount: 2, targetDuration: 4 });
+    });
+    expect(result.current.job).not.toBeNull();
+    await waitFor(() => expect(result.current.status).toBe("STORYBOARD_COMPLETE"), { timeout: 60_000 });
+    expect(result.current.live).toBe("socket");
+    expect(result.current.scenes).toHaveLength(2);
+    expect(result.current.scenes.every((s) => s.image?.url)).toBe(true);
+    expect(result.current.cost.estimated).not.toBeNull();
+
+    // The error path: render before approval is FORBIDDEN, surfaced in `error`.
+    await act(async () => {
+      await result.current.render();
+    });
+    expect(result.current.error?.code).toBe("FORBIDDEN");
+
+    await act(async () => {
+      await result.current.refineScene(1, { imagePrompt: "a golden loaf on a wooden board, morning light" });
+    });
+    expect(result.current.error).toBeNull();
+    await waitFor(() => expect(result.current.status).toBe("STORYBOARD_COMPLETE"), { timeout: 60_000 });
+    await waitFor(() => expect(result.current.job?.storyboardVersion).toBeGreaterThan(1), { timeout: 60_000 });
+
+    await act(async () => {
+      await result.current.approve();
+    });
+    expect(result.current.job?.approved).toBe(true);
+    await act(async () => {
+      await result.current.render();
+    });
+    await waitFor(() => expect(result.current.status).toBe("COMPLETED"), { timeout: 120_000 });
+    expect(result.current.progress).toBe(100);
+    expect(result.current.job?.video?.url).toBeTruthy();
+    expect(result.current.cost.actual).toBeGreaterThanOrEqual(0);
+
+    await act(async () => {
+      await result.current.exportVideo([{ aspectRatio: "SQUARE_1_1", resolution: "R480P", container: "GIF" }]);
+    });
+    await waitFor(() => expect(result.current.exports[0]?.status).toBe("COMPLETED"), { timeout: 90_000 });
+    expect(result.current.exports[0]?.asset?.contentType).toBe("image/gif");
+
+    // StrictMode mounts effects twice: never two subscriptions at once, none left running.
+    expect(counts.max).toBe(1);
+    expect(counts.active).toBe(0);
+  });
+
+  it("falls back to polling job(id) when websockets are unavailable", async () => {
+    const closedPort = await freePort();
+    const { client } = countingClient({ wsUrl: `ws://127.0.0.1:${closedPort}/graphql`, retryAttempts: 0 });
+    clients.push(client);
+    const { result } = renderHook(() => useVideoGeneration({ client, pollInterval: 300 }), { wrapper: strict });
+    await act(async () => {
+      await result.current.create({ brief: "Running shoes. Go further.", sceneCount: 1, targetDuration: 3 });
+    });
+    await waitFor(() => expect(result.current.live).toBe("polling"), { timeout: 20_000 });
+    await waitFor(() => expect(result.current.status).toBe("STORYBOARD_COMPLETE"), { timeout: 60_000 });
+    expect(result.current.error).toBeNull();
+  });
+
+  it("stops following and sets no state after unmount", async () => {
+    const { client, counts } = countingClient();
+    clients.push(client);
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      const { result, unmount } = renderHook(() => useVideoGeneration({ client }), { wrapper: strict });
+      await act(async () => {
+        await result.current.create({ brief: "Headphones that disappear. Just music.", sceneCount: 1, targetDuration: 3 });
+      });
+      await waitFor(() => expect(counts.active).toBe(1));
+      const pending = result.current.approve(); // answered after unmount
+      unmount();
+      await pending;
+      expect(counts.active).toBe(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(errors).toEqual([]);
+    } finally {
+      console.error = original;
+    }
+  });
+});

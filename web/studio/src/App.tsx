@@ -1,0 +1,160 @@
+import { ReelforgeClient, type SocketState } from "@reelforge/client";
+import { useVideoGeneration } from "@reelforge/client/react";
+import { useMemo, useRef, useState } from "react";
+
+import { BriefForm } from "./BriefForm";
+import { ErrorBanner } from "./ErrorBanner";
+import { Exports } from "./Exports";
+import { JobList } from "./JobList";
+import { Storyboard } from "./Storyboard";
+import { TokenPanel } from "./TokenPanel";
+import { loadToken, saveToken } from "./token";
+import { formatMoney } from "./format";
+
+export function App() {
+  const [token, setToken] = useState(loadToken);
+  const [socket, setSocket] = useState<SocketState>("idle");
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
+  const client = useMemo(
+    () =>
+      new ReelforgeClient({
+        url: "/graphql",
+        token: () => tokenRef.current,
+        onSocketState: setSocket,
+      }),
+    // A new token means a new socket (the token goes in connection_init).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [token],
+  );
+  const gen = useVideoGeneration({ client });
+  const [jobsVersion, setJobsVersion] = useState(0);
+
+  const onSaveToken = (value: string) => {
+    saveToken(value);
+    setToken(value);
+    gen.reset();
+  };
+
+  const job = gen.job;
+  const canApprove = job?.status === "STORYBOARD_COMPLETE" && !job.approved;
+  const canRender = job?.status === "STORYBOARD_COMPLETE" || job?.status === "FAILED";
+  const running =
+    job !== null && !["COMPLETED", "FAILED", "CANCELED", "STORYBOARD_COMPLETE"].includes(job.status);
+
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>Reelforge Studio</h1>
+        <span className="socket" aria-live="polite">
+          {gen.live === "polling" ? "live updates: polling" : socket === "reconnecting" ? "reconnecting…" : null}
+        </span>
+      </header>
+      <main className="layout">
+        <section className="column" aria-label="Set-up">
+          <TokenPanel token={token} onSave={onSaveToken} />
+          <BriefForm
+            disabled={!token || gen.busy}
+            uploads={gen.uploads}
+            onUpload={(file) => void gen.upload(file)}
+            onCreate={async (input) => {
+              const created = await gen.create(input);
+              if (created) setJobsVersion((n) => n + 1);
+            }}
+          />
+          {token ? (
+            <JobList client={client} version={jobsVersion} currentId={job?.id ?? null} onOpen={(id) => void gen.load(id)} />
+          ) : null}
+        </section>
+        <section className="column wide" aria-label="Job">
+          <ErrorBanner error={gen.error} onDismiss={gen.clearError} />
+          {job ? (
+            <>
+              <div className="card job-head">
+                <h2>
+                  Job <code>{job.id.slice(0, 8)}</code> — {job.status.toLowerCase().replace("_", " ")}
+                </h2>
+                <p className="brief">{job.brief}</p>
+                <div
+                  className="bar"
+                  role="progressbar"
+                  data-testid="progress"
+                  aria-label="Job progress"
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                  aria-valuenow={gen.progress}
+                  aria-valuetext={`${gen.progress}% ${gen.stage ?? ""}`.trim()}
+                >
+                  <div className="fill" style={{ width: `${gen.progress}%` }} />
+                </div>
+                <p className="muted">
+                  {gen.stage ? `Stage: ${gen.stage} · ` : ""}
+                  {gen.progress}%
+                </p>
+                <dl className="cost">
+                  <div>
+                    <dt>Estimated cost</dt>
+                    <dd data-testid="cost-estimated">{formatMoney(gen.cost.estimated)}</dd>
+                  </div>
+                  <div>
+                    <dt>Paid so far</dt>
+                    <dd data-testid="cost-actual">{formatMoney(gen.cost.actual)}</dd>
+                  </div>
+                </dl>
+                <div className="actions">
+                  <button type="button" data-testid="approve" disabled={!canApprove || gen.busy} onClick={() => void gen.approve()}>
+                    {job.approved ? "Approved" : "Approve storyboard"}
+                  </button>
+                  <button type="button" data-testid="render" disabled={!canRender || gen.busy} onClick={() => void gen.render()}>
+                    Render video
+                  </button>
+                  <button type="button" data-testid="cancel" disabled={!running || gen.busy} onClick={() => void gen.cancel()}>
+                    Cancel
+                  </button>
+                  {job.status === "FAILED" ? (
+                    <button type="button" data-testid="retry" disabled={gen.busy} onClick={() => void gen.retry()}>
+                      Retry
+                    </button>
+                  ) : null}
+                </div>
+                {job.errorMessage ? <p className="warn">{job.errorMessage}</p> : null}
+              </div>
+              <Storyboard
+                scenes={gen.scenes}
+                editable={job.status === "STORYBOARD_COMPLETE" || job.status === "COMPLETED" || job.status === "FAILED"}
+                busy={gen.busy}
+                onRefine={(index, input) => void gen.refineScene(index, input)}
+              />
+              {job.video ? (
+                <div className="card">
+                  <h2>Video</h2>
+                  <video
+                    data-testid="result-video"
+                    controls
+                    preload="auto"
+                    src={job.video.url}
+                    poster={job.thumbnail?.url}
+                    aria-label="The rendered ad"
+                  />
+                  <p>
+                    <a href={job.video.url} download>
+                      Download MP4
+                    </a>
+                  </p>
+                </div>
+              ) : null}
+              {job.status === "COMPLETED" ? (
+                <Exports exports={gen.exports} busy={gen.busy} onExport={(targets) => void gen.exportVideo(targets)} />
+              ) : null}
+            </>
+          ) : (
+            <div className="card empty">
+              <h2>No job open</h2>
+              <p>Write a brief and create a job, or open one of your past jobs.</p>
+            </div>
+          )}
+        </section>
+      </main>
+    </div>
+  );
+}

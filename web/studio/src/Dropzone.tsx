@@ -1,0 +1,82 @@
+import type { UploadProgress } from "@reelforge/client/react";
+import { useId, useRef, useState } from "react";
+
+import { formatBytes } from "./format";
+
+const ACCEPT = "image/jpeg,image/png,video/mp4,video/quicktime";
+
+export function Dropzone({
+  uploads,
+  onFile,
+  disabled,
+}: {
+  uploads: UploadProgress[];
+  onFile: (file: File) => void;
+  disabled: boolean;
+}) {
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const take = (files: FileList | null) => {
+    for (const file of Array.from(files ?? [])) onFile(file);
+  };
+  return (
+    <div className="uploads">
+      <div
+        className={`drop${over ? " over" : ""}${disabled ? " disabled" : ""}`}
+        data-testid="dropzone"
+        role="button"
+        tabIndex={disabled ? -1 : 0}
+        aria-disabled={disabled}
+        aria-describedby={`${id}-hint`}
+        onClick={() => !disabled && input.current?.click()}
+        onKeyDown={(event) => {
+          if (!disabled && (event.key === "Enter" || event.key === " ")) {
+            event.preventDefault();
+            input.current?.click();
+          }
+        }}
+        onDragOver={(event) => {
+          event.preventDefault();
+          if (!disabled) setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(event) => {
+          event.preventDefault();
+          setOver(false);
+          if (!disabled) take(event.dataTransfer.files);
+        }}
+      >
+        Drop product shots or clips here, or press to choose files
+      </div>
+      <p id={`${id}-hint`} className="muted">
+        jpg, png, mp4 or mov, up to 50 MB each; checked by content.
+      </p>
+      <input
+        ref={input}
+        type="file"
+        accept={ACCEPT}
+        multiple
+        hidden
+        data-testid="upload-input"
+        onChange={(event) => {
+          take(event.target.files);
+          event.target.value = "";
+        }}
+      />
+      {uploads.length ? (
+        <ul className="upload-list" aria-label="Uploads">
+          {uploads.map((u) => (
+            <li key={u.id}>
+              <span className="name">{u.name}</span>
+              <progress max={u.total || 1} value={u.sent} aria-label={`Upload of ${u.name}`} />
+              <span className="muted">
+                {u.error ? `${u.error.code}` : u.asset ? "ready" : `${formatBytes(u.sent)} / ${formatBytes(u.total)}`}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
