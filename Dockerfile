@@ -11,6 +11,22 @@
 # dependency wheels depend on pyproject.toml alone.
 
 ARG PYTHON_VERSION=3.12
+ARG NODE_VERSION=20
+
+# --------------------------------------------------------------------------------------
+# web: Reelforge Studio and GraphiQL built from web/ (pinned by package-lock.json). Only
+# the built files (reelforge/studio/dist) leave this stage; Node stays out of the runtime.
+# --------------------------------------------------------------------------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS web
+
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+COPY web/packages/client/package.json ./packages/client/
+COPY web/studio/package.json ./studio/
+RUN npm ci --no-audit --no-fund
+COPY schema.graphql /src/schema.graphql
+COPY web/ ./
+RUN npm run codegen:check && npm run build -w @reelforge/studio
 
 # --------------------------------------------------------------------------------------
 # builder: wheels for the dependencies (cached), then the project's own wheel.
@@ -34,6 +50,7 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
 #    the build working before the README exists (pyproject.toml names it as the readme).
 COPY pyproject.toml README.md* ./
 COPY reelforge ./reelforge
+COPY --from=web /src/reelforge/studio/dist ./reelforge/studio/dist
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels/app .
 
 # --------------------------------------------------------------------------------------

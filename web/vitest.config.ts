@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    teardownTimeout: 20_000,
     projects: [
       {
         test: {

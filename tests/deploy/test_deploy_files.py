@@ -466,7 +466,11 @@ def test_dockerfile_runtime_is_slim_non_root_with_ffmpeg_and_the_storage_volume(
 
 def test_dockerfile_builds_dependencies_before_copying_the_source() -> None:
     instructions = dockerfile_instructions()
-    copies = [i for i, (name, args) in enumerate(instructions) if name == "COPY"]
+    # The Python builder stage (the Studio's Node stage, if any, comes before it).
+    builder = next(
+        i for i, (name, args) in enumerate(instructions) if name == "FROM" and "AS builder" in args
+    )
+    copies = [i for i, (name, args) in enumerate(instructions) if name == "COPY" and i > builder]
     first_source = next(i for i in copies if "reelforge" in instructions[i][1].split())
     deps = next(
         i

@@ -43,7 +43,7 @@ function SceneCard({
   const [open, setOpen] = useState(false);
   const [prompt, setPrompt] = useState(scene.imagePrompt);
   return (
-    <li className="scene" data-testid="scene-card" data-status={scene.status} aria-label={`Scene ${scene.index + 1}`}>
+    <li className="scene" data-testid="scene-card" data-status={scene.status} data-duration={scene.duration} aria-label={`Scene ${scene.index + 1}`}>
       {scene.image ? (
         <img src={scene.image.url} alt={`Still of scene ${scene.index + 1}: ${scene.description}`} width={scene.image.width ?? undefined} height={scene.image.height ?? undefined} />
       ) : (

@@ -18,11 +18,53 @@ const fetcher = createGraphiQLFetcher({
   subscriptionUrl: ws.toString(),
 });
 
+// GraphiQL keeps its tabs and its query history in localStorage, and the history plugin
+// stores each query's headers even when shouldPersistHeaders is off. This storage drops
+// every "headers" field before writing unless the user turned persistence on, so a bearer
+// token never lands on disk by default.
+function withoutHeaders(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutHeaders);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === "headers" ? null : withoutHeaders(v)]),
+    );
+  }
+  return value;
+}
+
+function scrub(raw: string): string {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed === "string") {
+      // Tab state is JSON inside a JSON string.
+      return JSON.stringify(scrub(parsed));
+    }
+    return JSON.stringify(withoutHeaders(parsed));
+  } catch {
+    return raw;
+  }
+}
+
+const persistHeaders = () => window.localStorage.getItem("graphiql:shouldPersistHeaders") === "true";
+
+const storage: Storage = {
+  get length() {
+    return window.localStorage.length;
+  },
+  key: (index) => window.localStorage.key(index),
+  clear: () => window.localStorage.clear(),
+  getItem: (key) => window.localStorage.getItem(key),
+  removeItem: (key) => window.localStorage.removeItem(key),
+  setItem: (key, value) => {
+    window.localStorage.setItem(key, persistHeaders() ? value : scrub(value));
+  },
+};
+
 const root = document.getElementById("graphiql");
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <GraphiQL fetcher={fetcher} shouldPersistHeaders={false} />
+      <GraphiQL fetcher={fetcher} shouldPersistHeaders={false} storage={storage} />
     </StrictMode>,
   );
 }

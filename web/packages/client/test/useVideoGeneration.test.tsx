@@ -67,12 +67,20 @@ describe("useVideoGeneration against reelforge serve", () => {
     });
     expect(result.current.error?.code).toBe("FORBIDDEN");
 
+    const before = result.current.job!.storyboardVersion;
+    const stillBefore = result.current.scenes[1]!.image!.id;
     await act(async () => {
       await result.current.refineScene(1, { imagePrompt: "a golden loaf on a wooden board, morning light" });
     });
     expect(result.current.error).toBeNull();
-    await waitFor(() => expect(result.current.status).toBe("STORYBOARD_COMPLETE"), { timeout: 60_000 });
-    await waitFor(() => expect(result.current.job?.storyboardVersion).toBeGreaterThan(1), { timeout: 60_000 });
+    expect(result.current.job?.storyboardVersion).toBe(before + 1);
+    await waitFor(
+      () => {
+        expect(result.current.status).toBe("STORYBOARD_COMPLETE");
+        expect(result.current.scenes[1]?.image?.id).not.toBe(stillBefore);
+      },
+      { timeout: 60_000 },
+    );
 
     await act(async () => {
       await result.current.approve();

@@ -1,0 +1,168 @@
+/**
+ * The Studio end to end in headless Chromium against a real `reelforge serve` (preview
+ * provider): brief → storyboard → refine one scene → approve → render → the video plays →
+ * GIF export downloads. No console errors; no request leaves 127.0.0.1. Each step's
+ * screenshot goes to docs/screenshots/studio/ (the README shows two of them).
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startServer, type RunningServer } from "../../test-support/server";
+import { solidPng } from "../../test-support/png";
+import { launch, watchedPage } from "./browser";
+
+const SHOTS = resolve(import.meta.dirname, "../../../docs/screenshots/studio");
+
+describe("Reelforge Studio in Chromium", () => {
+  let server: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    [server, browser] = await Promise.all([startServer(), launch()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("goes brief → storyboard → refine → approve → render → play → GIF download", async () => {
+    const { page, external, consoleErrors } = await watchedPage(browser);
+    const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    const token = server.token("studio-e2e", "marketer");
+
+    await page.goto(`${server.origin}/`);
+    await expect(page.getByText("reelforge serve").first().isVisible()).resolves.toBe(true);
+    await page.getByTestId("token-input").fill(token);
+    await shot("01-token");
+    await page.getByTestId("token-save").click();
+
+    // Brief, with one uploaded product shot (through the drop zone's file input).
+    await page.getByTestId("brief-input").fill("Cold brew coffee. Smooth and bold. Try it today.");
+    await page.getByTestId("scene-count-input").fill("3");
+    await page.getByTestId("upload-input").setInputFiles({
+      name: "product.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(solidPng(320, 180, [30, 90, 160])),
+    });
+    await page.getByText("ready", { exact: true }).waitFor();
+    await shot("02-brief");
+    await page.getByTestId("create-job").click();
+
+    // Storyboard: three cards, each with its still loaded.
+    const cards = page.getByTestId("scene-card");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="scene-card"] img').length === 3, undefined, { timeout: 90_000 });
+    await page.getByTestId("approve").and(page.locator(":enabled")).waitFor({ timeout: 90_000 });
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid="scene-card"] img')).every((i) => i.complete && i.naturalWidth > 0),
+    );
+    expect(await cards.count()).toBe(3);
+    await shot("03-storyboard");
+
+    // Refine the second scene: a new still replaces the old one.
+    const second = cards.nth(1);
+    const oldSrc = await second.locator("img").getAttribute("src");
+    await second.getByTestId("refine").click();
+    await second.getByTestId("refine-prompt").fill("a glass of cold brew with ice, dark background, studio light");
+    await second.getByTestId("refine-submit").click();
+    await page.waitForFunction(
+      (old) => {
+        const img = document.querySelectorAll<HTMLImageElement>('[data-testid="scene-card"] img')[1];
+        return !!img && img.getAttribute("src") !== old && img.complete && img.naturalWidth > 0;
+      },
+      oldSrc,
+      { timeout: 90_000 },
+    );
+    await page.getByTestId("approve").and(page.locator(":enabled")).waitFor({ timeout: 90_000 });
+    await shot("04-refined");
+
+    const durations = await cards.evaluateAll((els) => els.map((el) => Number(el.getAttribute("data-duration"))));
+    const expected = durations.reduce((a, b) => a + b, 0);
+    expect(expected).toBeGreaterThan(0);
+
+    // Approve, render, watch the progress bar move.
+    await page.getByTestId("approve").click();
+    await page.getByTestId("approve").and(page.locator(":disabled")).waitFor();
+    await page.getByTestId("render").click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="progress"]')?.getAttribute("aria-valuenow")) > 0);
+    await shot("05-rendering");
+
+    // The video plays: enough data for the current frame, and the scenes' total duration.
+    const video = page.getByTestId("result-video");
+    await video.waitFor({ timeout: 180_000 });
+    await page.waitForFunction(
+      () => (document.querySelector<HTMLVideoElement>('[data-testid="result-video"]')?.readyState ?? 0) >= 2,
+      undefined,
+      { timeout: 60_000 },
+    );
+    const played = await video.evaluate(async (el: HTMLVideoElement) => {
+      el.muted = true;
+      await el.play();
+      await new Promise((r) => setTimeout(r, 800));
+      el.pause();
+      return { readyState: el.readyState, duration: el.duration, currentTime: el.currentTime, poster: el.poster };
+    });
+    expect(played.readyState).toBeGreaterThanOrEqual(2);
+    expect(Math.abs(played.duration - expected)).toBeLessThanOrEqual(0.5);
+    expect(played.currentTime).toBeGreaterThan(0);
+    expect(played.poster).toContain("/api/v2/assets/");
+    expect(await page.getByTestId("progress").getAttribute("aria-valuenow")).toBe("100");
+    await shot("06-video");
+
+    // GIF export, then its download.
+    await page.getByTestId("export-gif").click();
+    const link = page.getByTestId("download-gif");
+    await link.waitFor({ timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    const path = join(tmpdir(), `reelforge-e2e-${process.pid}.gif`);
+    await download.saveAs(path);
+    expect(readFileSync(path).subarray(0, 6).toString("latin1")).toMatch(/^GIF8[79]a$/);
+    await shot("07-exports");
+
+    // A phone's width: the same page, one column.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot("08-phone");
+
+    expect(consoleErrors).toEqual([]);
+    expect(external).toEqual([]);
+  });
+
+  it("shows a typed error with its code", async () => {
+    const { page, consoleErrors, external } = await watchedPage(browser);
+    await page.goto(`${server.origin}/`);
+    await page.getByTestId("token-input").fill("not-a-token");
+    await page.getByTestId("token-save").click();
+    const error = page.getByTestId("error").first();
+    await error.waitFor();
+    expect(await error.textContent()).toContain("UNAUTHENTICATED");
+    // The 401 answer is logged by Chromium as a failed resource; nothing else may be.
+    expect(consoleErrors.filter((e) => !e.includes("401"))).toEqual([]);
+    expect(external).toEqual([]);
+  });
+
+  it("serves GraphiQL offline: renders, runs a query with a token header, keeps headers out of localStorage", async () => {
+    const { page, consoleErrors, external } = await watchedPage(browser);
+    const token = server.token("graphiql-e2e", "dev");
+    const response = await page.goto(`${server.origin}/graphql`);
+    expect(response?.headers()["content-security-policy"]).toContain("default-src 'self'");
+    await page.locator(".graphiql-container").waitFor();
+    await page.locator(".graphiql-query-editor .CodeMirror").click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Delete");
+    await page.keyboard.insertText("query Me { viewer { clientId userId } }");
+    await page.getByRole("button", { name: /headers/i }).click();
+    await page.locator(".graphiql-editor-tool .CodeMirror").last().click();
+    await page.keyboard.insertText(`{"Authorization": "Bearer ${token}"}`);
+    await page.locator(".graphiql-execute-button").click();
+    await page.locator(".graphiql-response").getByText("graphiql-e2e").waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, "09-graphiql.png") });
+    const stored = await page.evaluate(() => JSON.stringify({ ...window.localStorage }));
+    expect(stored).not.toContain(token);
+    expect(consoleErrors).toEqual([]);
+    expect(external).toEqual([]);
+  });
+});
