@@ -14,7 +14,9 @@ def _asset_names(html: str) -> list[str]:
     return re.findall(r'(?:src|href)="/assets/([^"]+)"', html)
 
 
-async def test_studio_page_is_served_at_root_with_csp_and_no_cache(client: httpx.AsyncClient) -> None:
+async def test_studio_page_is_served_at_root_with_csp_and_no_cache(
+    client: httpx.AsyncClient,
+) -> None:
     r = await client.get("/")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")

@@ -63,7 +63,7 @@ export function App() {
             }}
           />
           {token ? (
-            <JobList client={client} version={jobsVersion} currentId={job?.id ?? null} onOpen={(id) => void gen.load(id)} />
+            <JobList client={client} version={`${jobsVersion}:${job?.id ?? ""}:${job?.status ?? ""}`} currentId={job?.id ?? null} onOpen={(id) => void gen.load(id)} />
           ) : null}
         </section>
         <section className="column wide" aria-label="Job">

@@ -11,7 +11,8 @@ export function JobList({
   onOpen,
 }: {
   client: ReelforgeClient;
-  version: number;
+  /** Changes whenever the list may be out of date (a job created or moved on). */
+  version: string;
   currentId: string | null;
   onOpen: (id: string) => void;
 }) {
