@@ -67,6 +67,14 @@ export type CreateJobInput = {
   targetDuration?: Scalars['Float']['input'];
 };
 
+export type CreateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The events to receive */
+  events: Array<WebhookEventType>;
+  /** Where events are POSTed: https in production, never a private address */
+  url: Scalars['String']['input'];
+};
+
 export type Export = {
   aspectRatio: AspectRatio;
   asset: Maybe<Asset>;
@@ -202,13 +210,22 @@ export type Mutation = {
   cancelJob: Job;
   /** Start a job: the storyboard is generated next */
   createJob: Job;
+  /** Receive job events at a URL, signed (Standard Webhooks); the secret is shown once */
+  createWebhookEndpoint: WebhookEndpoint;
+  deleteWebhookEndpoint: Scalars['Boolean']['output'];
+  /** Turn a disabled endpoint back on */
+  enableWebhookEndpoint: WebhookEndpoint;
   /** Other sizes and formats of a completed video */
   exportVideo: Array<Export>;
+  /** Send a delivery again now, with the same webhook-id */
+  redeliverWebhook: WebhookDelivery;
   /** Change one scene; clears the approval */
   refineScene: Job;
   /** Render an approved storyboard into a video */
   renderVideo: Job;
   retryJob: Job;
+  /** A new secret (shown once); the old one also signs for 24 hours */
+  rotateWebhookSecret: WebhookEndpoint;
   /** Upload a jpg, png, mp4 or mov (≤ 50 MB) */
   uploadAsset: Asset;
 };
@@ -229,9 +246,29 @@ export type MutationCreateJobArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationEnableWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationExportVideoArgs = {
   input: ExportVideoInput;
   jobId: Scalars['ID']['input'];
+};
+
+
+export type MutationRedeliverWebhookArgs = {
+  deliveryId: Scalars['ID']['input'];
 };
 
 
@@ -252,6 +289,11 @@ export type MutationRetryJobArgs = {
 };
 
 
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationUploadAssetArgs = {
   file: Scalars['Upload']['input'];
 };
@@ -269,6 +311,10 @@ export type Query = {
   jobs: JobConnection;
   models: Array<ModelInfo>;
   viewer: Viewer;
+  /** An endpoint's deliveries with their attempts, newest first (first ≤ 100) */
+  webhookDeliveries: WebhookDeliveryConnection;
+  /** The client's webhook endpoints */
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -287,6 +333,13 @@ export type QueryJobsArgs = {
   campaignId?: InputMaybe<Scalars['String']['input']>;
   first?: Scalars['Int']['input'];
   status?: InputMaybe<JobStatus>;
+};
+
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  endpointId: Scalars['ID']['input'];
+  first?: Scalars['Int']['input'];
 };
 
 /** What to change in one scene; its still is made again */
@@ -346,6 +399,80 @@ export type Viewer = {
   spendToday: Scalars['Float']['output'];
   userId: Scalars['String']['output'];
 };
+
+/** One HTTP attempt of a delivery */
+export type WebhookAttempt = {
+  durationMs: Scalars['Int']['output'];
+  error: Maybe<Scalars['String']['output']>;
+  number: Scalars['Int']['output'];
+  /** delivered, http_error, timeout, network_error or blocked */
+  outcome: Scalars['String']['output'];
+  /** The receiver's HTTP status */
+  responseCode: Maybe<Scalars['Int']['output']>;
+  startedAt: Scalars['DateTime']['output'];
+};
+
+/** One event sent to one endpoint, with its attempts */
+export type WebhookDelivery = {
+  attemptCount: Scalars['Int']['output'];
+  attempts: Array<WebhookAttempt>;
+  /** The JSON sent, exactly as signed */
+  body: Scalars['String']['output'];
+  completedAt: Maybe<Scalars['DateTime']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  endpointId: Scalars['ID']['output'];
+  eventType: WebhookEventType;
+  /** Also the webhook-id header of every try */
+  id: Scalars['ID']['output'];
+  lastError: Maybe<Scalars['String']['output']>;
+  lastResponseCode: Maybe<Scalars['Int']['output']>;
+  /** When the next try is due (while PENDING) */
+  nextAttemptAt: Maybe<Scalars['DateTime']['output']>;
+  status: WebhookDeliveryStatus;
+};
+
+export type WebhookDeliveryConnection = {
+  edges: Array<WebhookDeliveryEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type WebhookDeliveryEdge = {
+  cursor: Scalars['String']['output'];
+  node: WebhookDelivery;
+};
+
+/** Where a delivery is: waiting for its next try, or done */
+export type WebhookDeliveryStatus =
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUCCEEDED';
+
+/** A URL that receives the client's job events, signed */
+export type WebhookEndpoint = {
+  createdAt: Scalars['DateTime']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  disabledAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why the endpoint was disabled */
+  disabledReason: Maybe<Scalars['String']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  events: Array<WebhookEventType>;
+  /** Since when every attempt failed (none while it works) */
+  failingSince: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  /** The signing secret (whsec_…): shown only by create and rotate */
+  secret: Maybe<Scalars['String']['output']>;
+  url: Scalars['String']['output'];
+};
+
+/** An event a webhook endpoint can subscribe to (its `type` in the body) */
+export type WebhookEventType =
+  | 'EXPORT_COMPLETED'
+  | 'EXPORT_FAILED'
+  | 'JOB_CANCELED'
+  | 'JOB_COMPLETED'
+  | 'JOB_FAILED'
+  | 'JOB_STORYBOARD_COMPLETE';
 
 export type AssetFieldsFragment = { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string };
 
