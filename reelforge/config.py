@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelforge.db import PoolSettings
+
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 PLACEHOLDER_SECRETS = frozenset({"", DEV_JWT_SECRET, "change-me", "changeme", "secret", "xxx"})
 
@@ -49,6 +51,12 @@ class Settings(BaseSettings):
     # Storage and services
     video_storage_path: Path = Path("./data")
     database_url: str | None = None  # default: SQLite file under the storage path
+    # Connections per process. A GraphQL operation or a worker step holds one connection
+    # from its first query to its commit; the rest wait up to the timeout, then get
+    # SERVICE_UNAVAILABLE with retryAfter (a worker step is retried).
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    database_max_overflow: int = Field(default=20, ge=0, le=500)
+    database_pool_timeout: Duration = timedelta(seconds=10)
     redis_url: str | None = None  # unset: embedded Valkey started by `reelforge serve`
     public_base_url: str | None = None  # enables Replicate webhooks and absolute asset URLs
     # Media: file:///path or s3://bucket/prefix; unset = the folder VIDEO_STORAGE_PATH
@@ -152,6 +160,14 @@ class Settings(BaseSettings):
                     return "postgresql+asyncpg://" + url.removeprefix(prefix)
             return url
         return f"sqlite+aiosqlite:///{(self.video_storage_path / 'reelforge.db').resolve()}"
+
+    @property
+    def database_pool(self) -> PoolSettings:
+        return PoolSettings(
+            size=self.database_pool_size,
+            max_overflow=self.database_max_overflow,
+            timeout=self.database_pool_timeout.total_seconds(),
+        )
 
     @property
     def resolved_log_format(self) -> Literal["console", "json"]:

@@ -1,13 +1,18 @@
-"""Async engine, sessions and the declarative Base (with a naming convention, so Alembic
+"""Async engine, the unit of work and the declarative Base (with a naming convention, so Alembic
 names constraints the same way on every dialect)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,6 +20,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+from reelforge.errors import ServiceUnavailable
+
+log = structlog.get_logger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -33,8 +42,21 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolSettings:
+    """How many connections a process may hold, and how long a unit waits for one."""
+
+    size: int
+    max_overflow: int
+    timeout: float  # seconds
+
+
+def create_engine(url: str, pool: PoolSettings | None = None, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the dialect: SQLite gets WAL, a busy timeout and foreign keys."""
+    if pool is not None:
+        kwargs.setdefault("pool_size", pool.size)
+        kwargs.setdefault("max_overflow", pool.max_overflow)
+        kwargs.setdefault("pool_timeout", pool.timeout)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -48,19 +70,134 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+    return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+Hook = Callable[[], Awaitable[None]]
+
+# Seconds a client is told to wait when every pooled connection is busy.
+POOL_RETRY_AFTER = 2
+
+
+def pool_exhausted(exc: SQLAlchemyTimeoutError) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the database is busy; try again shortly", retryAfter=POOL_RETRY_AFTER
+    )
+
+
+class UnitOfWork:
+    """One session for one GraphQL operation or one worker step, committed or rolled back
+    once by whoever opened it (`unit_of_work`). Repositories only flush. What must follow a
+    write (cache invalidation, the progress event, the next task) is registered with
+    `after_commit` and runs only once the commit succeeded; `on_rollback` undoes what lives
+    outside the database (a blob written for a row that was never committed).
+
+    The session is made on first use, so a unit that never touches the database never
+    takes a pooled connection."""
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self._maker = maker
+        self._session: AsyncSession | None = None
+        self._after_commit: list[Hook] = []
+        self._on_rollback: list[Hook] = []
+        self._keys: set[str] = set()
+        # Sibling GraphQL fields resolve concurrently; an AsyncSession runs one statement
+        # at a time, so whoever uses it holds this lock.
+        self.lock = asyncio.Lock()
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._maker()
+        return self._session
+
+    @property
+    def used(self) -> bool:
+        return self._session is not None
+
+    def after_commit(self, hook: Hook, *, key: str | None = None) -> None:
+        """Run `hook` after the commit; with `key`, only the first hook of that key."""
+        if key is not None:
+            if key in self._keys:
+                return
+            self._keys.add(key)
+        self._after_commit.append(hook)
+
+    def on_rollback(self, hook: Hook) -> None:
+        self._on_rollback.append(hook)
+
+    async def commit(self) -> None:
+        hooks, self._after_commit = self._after_commit, []
+        self._on_rollback = []
+        if self._session is not None:
+            try:
+                await self._session.commit()
+            except BaseException:
+                await self._release(rollback=True)
+                raise
+        await self._release(rollback=False)
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception as exc:  # committed: a lost notification must not undo it
+                log.warning("unit.after_commit.failed", error=str(exc) or type(exc).__name__)
+
+    async def rollback(self) -> None:
+        undo, self._on_rollback = self._on_rollback, []
+        self._after_commit = []
+        await self._release(rollback=True)
+        for hook in undo:
+            try:
+                await hook()
+            except Exception as exc:
+                log.warning("unit.on_rollback.failed", error=str(exc) or type(exc).__name__)
+
+    async def _release(self, *, rollback: bool) -> None:
+        """Give the connection back to the pool, even when the caller is being cancelled:
+        the close runs in a task of its own that a cancellation cannot interrupt."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+
+        async def close() -> None:
+            try:
+                if rollback:
+                    await session.rollback()
+            finally:
+                await session.close()
+
+        await _shielded(close())
+
+
+async def _shielded(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(coro)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Finish the clean-up before passing the cancellation on.
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+
+
 @asynccontextmanager
-async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: rolled back if the block raises, closed always."""
-    async with maker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
+async def unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[UnitOfWork]:
+    """Open a unit, commit it if the block succeeds, roll it back if it raises. A pool
+    timeout is reported as SERVICE_UNAVAILABLE (retry later), never as an internal error."""
+    unit = UnitOfWork(maker)
+    try:
+        yield unit
+    except SQLAlchemyTimeoutError as exc:
+        await unit.rollback()
+        raise pool_exhausted(exc) from exc
+    except BaseException:
+        await unit.rollback()
+        raise
+    try:
+        await unit.commit()
+    except SQLAlchemyTimeoutError as exc:
+        raise pool_exhausted(exc) from exc

@@ -111,13 +111,15 @@ class Job(Base):
     )
     # v2 (migration 0002)
     progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    video_url: Mapped[str | None] = mapped_column(Text)
     storyboard_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     estimated_cost: Mapped[float | None] = mapped_column(Money)
     actual_cost: Mapped[float] = mapped_column(Money, default=0.0, server_default="0")
     retry_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error_message: Mapped[str | None] = mapped_column(Text)
+    # v3 (migration 0003): what this job holds reserved of its client's daily budget
+    reserved_cost: Mapped[float] = mapped_column(Money, default=0.0, server_default="0")
+    reserved_on: Mapped[str | None] = mapped_column(String(10))
     # Kept by a database trigger on both dialects; the ORM re-reads it after each write.
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
@@ -171,6 +173,7 @@ class Prediction(Base):
     cost: Mapped[float] = mapped_column(Money, default=0.0)
     error: Mapped[str | None] = mapped_column(Text)
     output_asset_id: Mapped[str | None] = mapped_column(String(36))
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # non-file results (the plan)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
     )
@@ -199,6 +202,14 @@ class Export(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
     )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=func.current_timestamp(),
+    )
+
+    __table_args__ = (Index("ix_exports_status_updated", "status", "updated_at"),)
 
 
 class JobEvent(Base):
@@ -290,3 +301,14 @@ class WebhookAttempt(Base):
     duration_ms: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BudgetDay(Base):
+    """A client's committed spend for one UTC day: estimates reserved by work in flight plus
+    what finished work cost. Reserved with one conditional UPDATE (see JobRepository)."""
+
+    __tablename__ = "budget_days"
+
+    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    committed: Mapped[float] = mapped_column(Money, default=0.0, server_default="0")

@@ -3,7 +3,6 @@ the API's lifespan and the worker's start-up both go through `Runtime.start`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from reelforge.cache import JobCache
 from reelforge.config import Settings
-from reelforge.db import create_engine, create_sessionmaker, session_scope
+from reelforge.db import UnitOfWork, create_engine, create_sessionmaker, unit_of_work
 from reelforge.events import ProgressBus, job_channel, publish
-from reelforge.jobs.repository import JobChange, JobRepository
-from reelforge.models import Job, as_utc_iso
+from reelforge.jobs.queue import QUEUE_NAME, deserialize_task, enqueue_task, serialize_task
+from reelforge.jobs.repository import JobRepository
+from reelforge.models import Job
 from reelforge.providers import build_provider
 from reelforge.providers.base import Provider
 from reelforge.providers.webhooks import PredictionWakeups
@@ -32,35 +32,12 @@ from reelforge.webhooks.outbox import Enqueue, WebhookOutbox
 
 log = structlog.get_logger(__name__)
 
-QUEUE_NAME = "reelforge:queue"
-
-
-def serialize_task(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, default=str).encode()
-
-
-def deserialize_task(raw: bytes) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(raw)
-    return value
-
-
-def progress_payload(job: Job, change: JobChange) -> dict[str, Any]:
-    """The JSON every subscriber receives after a job write."""
-    return {
-        "jobId": job.id,
-        "event": change.event,
-        "status": job.status,
-        "stage": job.stage,
-        "progress": job.progress,
-        "sceneIndex": change.scene_index,
-        "message": change.message,
-        "actualCost": float(job.actual_cost or 0.0),
-        "estimatedCost": None if job.estimated_cost is None else float(job.estimated_cost),
-        "updatedAt": as_utc_iso(job.updated_at),
-    }
-
 
 class RuntimeNotifier:
+    """Around a job write: before its commit, the webhook deliveries of a new status are
+    written in the same unit; after it, the cache entry goes, the event goes out and the
+    deliveries are queued."""
+
     def __init__(
         self, cache: JobCache, redis: aioredis.Redis, outbox: WebhookOutbox, enqueue: Enqueue
     ) -> None:
@@ -69,13 +46,17 @@ class RuntimeNotifier:
         self.outbox = outbox
         self.enqueue = enqueue
 
-    async def status_reached(self, session: AsyncSession, job: Job) -> None:
+    async def status_reached(self, unit: UnitOfWork, job: Job) -> None:
         """Before the commit of a status change: record its webhook deliveries."""
-        await self.outbox.job_reached(session, job)
+        await self.outbox.job_reached(unit, job)
 
-    async def job_changed(self, job: Job, change: JobChange) -> None:
-        await self.cache.invalidate(job.id)
-        await publish(self.redis, job_channel(job.id), progress_payload(job, change))
+    async def invalidate(self, job_id: str) -> None:
+        await self.cache.invalidate(job_id)
+
+    async def publish(self, payload: dict[str, Any]) -> None:
+        await publish(self.redis, job_channel(str(payload["jobId"])), payload)
+
+    async def committed(self) -> None:
         await self.outbox.send(self.enqueue)
 
 
@@ -99,7 +80,7 @@ class Runtime:
     async def start(
         cls, settings: Settings, *, redis_url: str, provider: Provider | None = None
     ) -> Runtime:
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, settings.database_pool)
         redis = aioredis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
         queue = await create_pool(
             RedisSettings.from_dsn(redis_url),
@@ -142,22 +123,21 @@ class Runtime:
         await self.blobs.aclose()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with session_scope(self.sessions) as session:
-            yield session
+    async def unit(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work of its own (a worker step, a REST request, a subscription's read):
+        committed when the block ends, rolled back if it raises."""
+        async with unit_of_work(self.sessions) as unit:
+            yield unit
 
-    def jobs(self, session: AsyncSession) -> JobRepository:
-        return JobRepository(
-            session,
-            RuntimeNotifier(self.cache, self.redis, WebhookOutbox(self.settings), self.enqueue),
+    def jobs(self, unit: UnitOfWork) -> JobRepository:
+        notifier = RuntimeNotifier(
+            self.cache, self.redis, WebhookOutbox(self.settings), self.enqueue
         )
+        return JobRepository(unit, notifier)
 
     async def enqueue(
         self, task: str, *args: Any, key: str, defer_until: datetime | None = None
     ) -> None:
-        """Queue a task once: arq refuses a second task with the same id while one is queued
-        or running, so double clicks and retries never run a stage twice."""
-        job = await self.queue.enqueue_job(
-            task, *args, _job_id=key, _queue_name=QUEUE_NAME, _defer_until=defer_until
-        )
-        log.info("queue.enqueued", task=task, key=key, duplicate=job is None)
+        """Queue any task once under `key` (the job stages go through `jobs/queue.py`, which
+        names them; outgoing webhook deliveries come here)."""
+        await enqueue_task(self.queue, task, *args, key=key, defer_until=defer_until)

@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 
+from reelforge.jobs.run import Limits, Run
+from reelforge.runtime import Runtime
+
 JOB_FIELDS = """
 id status stage progress approved approvedBy estimatedCost actualCost retryCount errorMessage
 storyboardVersion
@@ -16,6 +19,11 @@ video { id url width height durationSeconds contentType }
 thumbnail { id contentType }
 events { type message actor sceneIndex }
 """
+
+
+def job_run(runtime: Runtime, job_id: str, predictions: int = 8) -> Run:
+    """A job's run as a worker makes it, for driving a stage directly in a test."""
+    return Run(runtime, job_id, Limits(asyncio.Semaphore(predictions), asyncio.Semaphore(2)))
 
 
 async def gql(

@@ -15,6 +15,7 @@ from reelforge.media.formats import ASPECT_RATIOS, CONTAINERS, RESOLUTIONS
 RESOLUTION_NAMES = tuple(RESOLUTIONS)
 FITS: tuple[str, ...] = get_args(Fit)
 MAX_SCENES = 12
+DEFAULT_MOTION_PROMPT = "slow cinematic push-in"  # a scene planned or given without one
 MIN_SCENE_SECONDS = 1.0
 MAX_SCENE_SECONDS = 15.0
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
@@ -115,6 +116,13 @@ class JobParams:
         data.pop("brief")
         data.pop("campaign_id")
         return data
+
+    @classmethod
+    def from_json(cls, brief: str, campaign_id: str | None, data: dict[str, Any]) -> JobParams:
+        """The parameters as stored on a job (`to_json`), with its brief and campaign."""
+        values = dict(data)
+        values["scenes"] = [SceneParams(**s) for s in values.get("scenes", [])]
+        return cls(brief=brief, campaign_id=campaign_id, **values)
 
 
 def _duration(value: float | None, name: str) -> float | None:

@@ -1,8 +1,9 @@
 """The only module that reads and writes jobs, predictions, exports and job events.
 
 Every job write goes through `JobRepository.update`: a compare-and-set UPDATE (so an API
-process and a worker never overwrite each other), then commit, then cache invalidation,
-then the progress event, in that order."""
+process and a worker never overwrite each other) flushed in the caller's unit of work;
+cache invalidation and the progress event are registered to run after that unit commits.
+Nothing here commits."""
 
 from __future__ import annotations
 
@@ -10,34 +11,44 @@ import base64
 import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, Conflict, NotFound
 from reelforge.jobs.states import check_transition
 from reelforge.models import (
+    BudgetDay,
     Export,
+    ExportStatus,
     Job,
     JobEvent,
     JobStatus,
     Prediction,
     PredictionStatus,
     as_utc,
+    as_utc_iso,
 )
 
 MAX_PAGE_SIZE = 100
+BUDGET_EPSILON = 1e-9  # dollars: float sums that equal the budget still fit
 
 
 class JobNotifier(Protocol):
     """What happens around a job write: before its commit, what must be written with a new
     status (webhook deliveries); after it, cache invalidation, the event, the sending."""
 
-    async def status_reached(self, session: AsyncSession, job: Job) -> None: ...
+    async def status_reached(self, unit: UnitOfWork, job: Job) -> None: ...
 
-    async def job_changed(self, job: Job, change: JobChange) -> None: ...
+    async def invalidate(self, job_id: str) -> None: ...
+
+    async def publish(self, payload: dict[str, Any]) -> None: ...
+
+    async def committed(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -48,11 +59,38 @@ class JobChange:
 
 
 class NullNotifier:
-    async def status_reached(self, session: AsyncSession, job: Job) -> None:
+    async def status_reached(self, unit: UnitOfWork, job: Job) -> None:
         return None
 
-    async def job_changed(self, job: Job, change: JobChange) -> None:
+    async def invalidate(self, job_id: str) -> None:
         return None
+
+    async def committed(self) -> None:
+        return None
+
+    async def publish(self, payload: dict[str, Any]) -> None:
+        return None
+
+
+def progress_payload(job: Job, change: JobChange) -> dict[str, Any]:
+    """The JSON every subscriber receives after a job write."""
+    return {
+        "jobId": job.id,
+        "event": change.event,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": job.progress,
+        "sceneIndex": change.scene_index,
+        "message": change.message,
+        "actualCost": float(job.actual_cost or 0.0),
+        "estimatedCost": None if job.estimated_cost is None else float(job.estimated_cost),
+        "updatedAt": as_utc_iso(job.updated_at),
+    }
+
+
+def budget_day() -> str:
+    """The UTC day a reservation counts against (`budget_days.day`)."""
+    return datetime.now(UTC).date().isoformat()
 
 
 @dataclass
@@ -77,9 +115,24 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 class JobRepository:
-    def __init__(self, session: AsyncSession, notifier: JobNotifier | None = None) -> None:
-        self.session = session
+    def __init__(self, unit: UnitOfWork, notifier: JobNotifier | None = None) -> None:
+        self.unit = unit
+        self.session = unit.session
         self.notifier: JobNotifier = notifier or NullNotifier()
+
+    def _announce(self, job: Job, change: JobChange) -> None:
+        """After the unit commits: drop the cached copy, then tell the subscribers."""
+        notifier, job_id, payload = self.notifier, job.id, progress_payload(job, change)
+
+        async def invalidate() -> None:
+            await notifier.invalidate(job_id)
+
+        async def announce() -> None:
+            await notifier.publish(payload)
+
+        self.unit.after_commit(invalidate, key=f"invalidate:{job_id}")
+        self.unit.after_commit(announce)
+        self.unit.after_commit(notifier.committed, key=f"notifier:{id(notifier)}")
 
     # -- jobs: reads --------------------------------------------------------------------
 
@@ -125,9 +178,23 @@ class JobRepository:
         rows = rows[:first]
         return JobPage(rows, has_next, encode_cursor(rows[-1]) if rows else None, total)
 
+    async def get_many(self, job_ids: Sequence[str], *, client_id: str) -> dict[str, Job]:
+        if not job_ids:
+            return {}
+        query = select(Job).where(Job.id.in_(job_ids), Job.client_id == client_id)
+        return {j.id: j for j in (await self.session.execute(query)).scalars()}
+
     async def events(self, job_id: str) -> list[JobEvent]:
-        query = select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
-        return list((await self.session.execute(query)).scalars())
+        return (await self.events_of([job_id]))[job_id]
+
+    async def events_of(self, job_ids: Sequence[str]) -> dict[str, list[JobEvent]]:
+        """The events of several jobs in one query, each job's in order."""
+        found: dict[str, list[JobEvent]] = {job_id: [] for job_id in job_ids}
+        if job_ids:
+            query = select(JobEvent).where(JobEvent.job_id.in_(job_ids)).order_by(JobEvent.id)
+            for event in (await self.session.execute(query)).scalars():
+                found[event.job_id].append(event)
+        return found
 
     async def spend_since(self, client_id: str, since: datetime) -> float:
         """Dollars spent by a client's predictions since `since`."""
@@ -135,17 +202,6 @@ class JobRepository:
             select(func.coalesce(func.sum(Prediction.cost), 0.0))
             .join(Job, Job.id == Prediction.job_id)
             .where(Job.client_id == client_id, Prediction.created_at >= since)
-        )
-        return float((await self.session.execute(query)).scalar_one() or 0.0)
-
-    async def committed_since(self, client_id: str, since: datetime) -> float:
-        """Estimated cost of the client's renders still running: spend that is promised.
-        Predictions they already recorded count here and in `spend_since` alike, which errs
-        on the side of not overspending."""
-        query = select(func.coalesce(func.sum(Job.estimated_cost), 0.0)).where(
-            Job.client_id == client_id,
-            Job.status.in_([JobStatus.RENDERING.value, JobStatus.STITCHING.value]),
-            Job.updated_at >= since,
         )
         return float((await self.session.execute(query)).scalar_one() or 0.0)
 
@@ -174,8 +230,8 @@ class JobRepository:
         self.session.add(
             JobEvent(job_id=job.id, type="created", actor=actor, message=job.prompt[:200])
         )
-        await self.session.commit()
-        await self.notifier.job_changed(job, JobChange(event="created"))
+        await self.session.flush()
+        self._announce(job, JobChange(event="created"))
         return job
 
     async def update(
@@ -201,7 +257,6 @@ class JobRepository:
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
-                await self.session.rollback()
                 current = await self.get(job_id, client_id=None)
                 raise Conflict(
                     f"job {job_id} is {current.status}, expected {' or '.join(expected)}",
@@ -209,7 +264,7 @@ class JobRepository:
                 )
             if "status" in values:
                 await self.notifier.status_reached(
-                    self.session, await self.get(job_id, client_id=None)
+                    self.unit, await self.get(job_id, client_id=None)
                 )
         if change.event:
             self.session.add(
@@ -223,9 +278,9 @@ class JobRepository:
                     else {**(event_data or {}), "scene": change.scene_index},
                 )
             )
-        await self.session.commit()
+        await self.session.flush()
         fresh = await self.get(job_id, client_id=None)
-        await self.notifier.job_changed(fresh, change)
+        self._announce(fresh, change)
         return fresh
 
     async def transition(
@@ -244,6 +299,64 @@ class JobRepository:
             actor=actor,
             status=target.value,
             **values,
+        )
+
+    # -- the daily budget ----------------------------------------------------------------
+
+    async def reserve_budget(self, client_id: str, day: str, amount: float, budget: float) -> bool:
+        """Add `amount` to the client's committed spend for `day` only if it stays within
+        `budget`: one conditional UPDATE, so concurrent reservations serialise on the row
+        (a row lock on PostgreSQL, the write lock on SQLite) and can never overshoot."""
+        await self._ensure_budget_day(client_id, day)
+        result = await self.session.execute(
+            update(BudgetDay)
+            .where(
+                BudgetDay.client_id == client_id,
+                BudgetDay.day == day,
+                BudgetDay.committed + amount <= budget + BUDGET_EPSILON,
+            )
+            .values(committed=BudgetDay.committed + amount)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def adjust_budget(self, client_id: str, day: str, delta: float) -> None:
+        if delta:
+            await self._ensure_budget_day(client_id, day)
+            await self.session.execute(
+                update(BudgetDay)
+                .where(BudgetDay.client_id == client_id, BudgetDay.day == day)
+                .values(committed=BudgetDay.committed + delta)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def release_reservation(self, job: Job) -> None:
+        """Give back what `job` still holds reserved (before it reserves for a new stage)."""
+        if job.reserved_cost and job.reserved_on:
+            await self.adjust_budget(job.client_id, job.reserved_on, -float(job.reserved_cost))
+
+    async def settle_budget(self, job: Job) -> dict[str, Any]:
+        """Replace what `job` holds reserved by what its work cost since it was last settled.
+        Returns the values to write on the job with the same unit of work."""
+        spent = await self.total_cost(job.id)
+        cost = spent - float(job.actual_cost or 0.0)
+        delta = cost - float(job.reserved_cost or 0.0)
+        await self.adjust_budget(job.client_id, job.reserved_on or budget_day(), delta)
+        return {"actual_cost": spent, "reserved_cost": 0.0}
+
+    async def committed_on(self, client_id: str, day: str) -> float:
+        query = select(BudgetDay.committed).where(
+            BudgetDay.client_id == client_id, BudgetDay.day == day
+        )
+        return float((await self.session.execute(query)).scalar() or 0.0)
+
+    async def _ensure_budget_day(self, client_id: str, day: str) -> None:
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await self.session.execute(
+            insert(BudgetDay)
+            .values(client_id=client_id, day=day, committed=0.0)
+            .on_conflict_do_nothing(index_elements=["client_id", "day"])
         )
 
     # -- predictions -------------------------------------------------------------------
@@ -269,10 +382,21 @@ class JobRepository:
         )
         return (await self.session.execute(query)).scalar()
 
-    async def save_prediction(self, prediction: Prediction) -> Prediction:
-        self.session.add(prediction)
-        await self.session.commit()
+    async def get_prediction(self, prediction_id: str) -> Prediction:
+        prediction = await self.session.get(Prediction, prediction_id, populate_existing=True)
+        if prediction is None:
+            raise NotFound(f"prediction {prediction_id} not found", id=prediction_id)
         return prediction
+
+    async def add_prediction(self, prediction: Prediction) -> Prediction:
+        self.session.add(prediction)
+        await self.session.flush()
+        return prediction
+
+    async def update_prediction(self, prediction_id: str, **values: Any) -> None:
+        await self.session.execute(
+            update(Prediction).where(Prediction.id == prediction_id).values(**values)
+        )
 
     async def predictions(self, job_id: str) -> list[Prediction]:
         query = (
@@ -297,8 +421,20 @@ class JobRepository:
     # -- exports -----------------------------------------------------------------------
 
     async def exports(self, job_id: str) -> list[Export]:
-        query = select(Export).where(Export.job_id == job_id).order_by(Export.created_at, Export.id)
-        return list((await self.session.execute(query)).scalars())
+        return (await self.exports_of([job_id]))[job_id]
+
+    async def exports_of(self, job_ids: Sequence[str]) -> dict[str, list[Export]]:
+        """The exports of several jobs in one query, each job's oldest first."""
+        found: dict[str, list[Export]] = {job_id: [] for job_id in job_ids}
+        if job_ids:
+            query = (
+                select(Export)
+                .where(Export.job_id.in_(job_ids))
+                .order_by(Export.created_at, Export.id)
+            )
+            for export in (await self.session.execute(query)).scalars():
+                found[export.job_id].append(export)
+        return found
 
     async def find_export(
         self, job_id: str, source_asset_id: str, format_key: str
@@ -317,11 +453,18 @@ class JobRepository:
         return export
 
     async def update_export(self, export_id: str, **values: Any) -> Export:
-        """Exports are not part of the job row or its events: a plain committed write."""
+        """Exports are not part of the job row or its events: a plain write."""
         await self.session.execute(update(Export).where(Export.id == export_id).values(**values))
-        await self.session.commit()
         return await self.get_export(export_id)
 
-    async def save_exports(self, exports: Sequence[Export]) -> None:
+    async def add_exports(self, exports: Sequence[Export]) -> None:
         self.session.add_all(exports)
-        await self.session.commit()
+        await self.session.flush()
+
+    async def stale_exports(self, older_than: datetime) -> list[Export]:
+        """Exports queued or processing since before `older_than`: their task was lost."""
+        query = select(Export).where(
+            Export.status.in_([ExportStatus.QUEUED.value, ExportStatus.PROCESSING.value]),
+            Export.updated_at < older_than,
+        )
+        return list((await self.session.execute(query)).scalars())

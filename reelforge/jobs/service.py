@@ -1,5 +1,6 @@
-"""The job rules: who may do what, in which state, for how much. Resolvers call this;
-it calls the repositories and queues tasks only after the commit that made them valid."""
+"""The job rules: who may do what, in which state, for how much. Resolvers call this with
+the operation's unit of work; it calls the repositories (which only flush) and queues
+tasks to run after that unit commits."""
 
 from __future__ import annotations
 
@@ -7,29 +8,21 @@ from dataclasses import asdict
 from datetime import UTC, datetime, time
 
 import structlog
-from arq.jobs import Job as ArqJob
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.auth import Principal
+from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, BudgetExceeded, Conflict, Forbidden
 from reelforge.jobs.params import ExportTarget, JobParams
-from reelforge.jobs.repository import JobChange, JobPage
-from reelforge.jobs.storyboard import dump_scenes, load_scenes
-from reelforge.models import AssetKind, Export, Job, JobStatus, utcnow
+from reelforge.jobs.queue import Task, abort_task, enqueue_after_commit
+from reelforge.jobs.repository import JobChange, JobPage, budget_day
+from reelforge.jobs.scenes import dump_scenes, load_scenes
+from reelforge.models import AssetKind, Export, ExportStatus, Job, JobStatus, new_id, utcnow
 from reelforge.observability.metrics import JOBS_CREATED, STORYBOARDS_APPROVED
 from reelforge.providers.base import PredictionKind
-from reelforge.runtime import QUEUE_NAME, Runtime
+from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
 
 log = structlog.get_logger(__name__)
-
-STORYBOARD_TASK = "generate_storyboard"
-RENDER_TASK = "render_video"
-EXPORT_TASK = "export_video"
-
-
-def task_key(stage: str, entity_id: str) -> str:
-    return f"{stage}:{entity_id}"
 
 
 def start_of_day() -> datetime:
@@ -37,11 +30,15 @@ def start_of_day() -> datetime:
 
 
 class JobService:
-    def __init__(self, runtime: Runtime, session: AsyncSession, principal: Principal) -> None:
+    def __init__(self, runtime: Runtime, unit: UnitOfWork, principal: Principal) -> None:
         self.rt = runtime
+        self.unit = unit
         self.principal = principal
-        self.repo = runtime.jobs(session)
-        self.assets = AssetRepository(session)
+        self.repo = runtime.jobs(unit)
+        self.assets = AssetRepository(unit)
+
+    def _enqueue(self, task: Task, entity_id: str) -> None:
+        enqueue_after_commit(self.unit, self.rt.queue, task, entity_id)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -88,28 +85,37 @@ class JobService:
         return count * self.rt.provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
 
     async def budget_remaining(self) -> float | None:
-        """Dollars the client may still spend today (None: no budget). Renders in flight
-        count in full, so two renders started together cannot both overspend."""
+        """Dollars the client may still commit today (None: no budget): the budget less
+        today's reservations of work in flight and the cost of work already settled."""
         budget = self.rt.settings.daily_budget_dollars
         if budget is None:
             return None
-        since = start_of_day()
-        spent = await self.repo.spend_since(self.principal.client_id, since)
-        committed = await self.repo.committed_since(self.principal.client_id, since)
-        return max(0.0, budget - spent - committed)
+        committed = await self.repo.committed_on(self.principal.client_id, budget_day())
+        return max(0.0, budget - committed)
 
-    async def check_budget(self, amount: float) -> None:
-        left = await self.budget_remaining()
-        if left is None or amount <= 0:
-            return
+    async def reserve(self, amount: float) -> str:
+        """Reserve `amount` of today's budget in this unit of work (undone if it rolls
+        back); BUDGET_EXCEEDED when it does not fit. Returns the day it counts against."""
+        day = budget_day()
         budget = self.rt.settings.daily_budget_dollars
-        if amount > left:
+        client_id = self.principal.client_id
+        if budget is None or amount <= 0:
+            await self.repo.adjust_budget(client_id, day, max(amount, 0.0))
+            return day
+        if not await self.repo.reserve_budget(client_id, day, amount, budget):
+            left = max(0.0, budget - await self.repo.committed_on(client_id, day))
             raise BudgetExceeded(
                 f"this needs about ${amount:.2f} but only ${left:.2f} of today's "
                 f"${budget:.2f} budget is left",
                 estimate=round(amount, 4),
                 remaining=round(left, 4),
             )
+        return day
+
+    async def reserve_for(self, job: Job, amount: float) -> dict[str, object]:
+        """Reserve `amount` for `job`'s next stage: the values to write on the job."""
+        await self.repo.release_reservation(job)
+        return {"reserved_cost": amount, "reserved_on": await self.reserve(amount)}
 
     # -- mutations ---------------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class JobService:
             if asset.kind != AssetKind.UPLOAD.value:
                 raise BadUserInput(f"asset {asset_id} is not an upload", field="assetIds")
         storyboard_estimate = self.estimate_storyboard(params)
-        await self.check_budget(storyboard_estimate)
+        day = await self.reserve(storyboard_estimate)
         job = Job(
             client_id=self.principal.client_id,
             user_id=self.principal.user_id,
@@ -134,10 +140,12 @@ class JobService:
             params=params.to_json(),
             status=JobStatus.PENDING.value,
             estimated_cost=storyboard_estimate + self.estimate_render(params),
+            reserved_cost=storyboard_estimate,
+            reserved_on=day,
         )
         job = await self.repo.create(job, actor=self.principal.user_id)
+        self._enqueue(Task.STORYBOARD, job.id)
         JOBS_CREATED.inc()
-        await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
         log.info("job.created", job_id=job.id, campaign_id=job.campaign_id)
         return job
 
@@ -172,7 +180,7 @@ class JobService:
             )
         if not job.approved:
             raise Forbidden("approve the storyboard first (approveStoryboard), then render")
-        await self.check_budget(float(job.estimated_cost or 0.0))
+        reservation = await self.reserve_for(job, float(job.estimated_cost or 0.0))
         job = await self.repo.transition(
             job,
             JobStatus.RENDERING,
@@ -180,8 +188,9 @@ class JobService:
             actor=self.principal.user_id,
             stage="render",
             error_message=None,
+            **reservation,
         )
-        await self.rt.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
+        self._enqueue(Task.RENDER, job.id)
         return job
 
     async def refine_scene(
@@ -229,6 +238,10 @@ class JobService:
             status="pending",
         )
         scenes[scene_index] = scene
+        still_cost = 0.0
+        if image_prompt is not None and asset_id is None:
+            still_cost = self.rt.provider.estimate_cost(PredictionKind.IMAGE)
+        reservation = await self.reserve_for(job, still_cost)
         job = await self.repo.transition(
             job,
             JobStatus.GENERATING_STORYBOARD,
@@ -244,8 +257,9 @@ class JobService:
             approved_at=None,
             approved_by=None,
             stage="storyboard",
+            **reservation,
         )
-        await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+        self._enqueue(Task.STORYBOARD, job.id)
         return job
 
     async def cancel(self, job_id: str) -> Job:
@@ -256,21 +270,29 @@ class JobService:
             raise Conflict(
                 f"a {job.status} job cannot be canceled", status=JobStatus(job.status).name
             )
+        settled = await self.repo.settle_budget(job)
         job = await self.repo.transition(
             job,
             JobStatus.CANCELED,
             change=JobChange(event="canceled", message=f"canceled by {self.principal.user_id}"),
             actor=self.principal.user_id,
             cancel_requested=True,
+            **settled,
         )
-        # Stop paying at once: the worker notices the status at its next step.
-        for prediction in await self.repo.running_predictions(job.id):
-            try:
-                await self.rt.provider.cancel(prediction.external_id or "")
-            except Exception as exc:  # a cancel that fails must not fail the mutation
-                log.warning("job.cancel.prediction_failed", error=str(exc))
-        for stage in ("storyboard", "render"):
-            await abort_task(self.rt, task_key(stage, job.id))
+        running = [p.external_id for p in await self.repo.running_predictions(job.id)]
+        provider, queue = self.rt.provider, self.rt.queue
+
+        async def stop_work() -> None:
+            # Stop paying at once: the worker notices the status at its next step.
+            for external_id in running:
+                try:
+                    await provider.cancel(external_id or "")
+                except Exception as exc:  # a cancel that fails must not fail the mutation
+                    log.warning("job.cancel.prediction_failed", error=str(exc))
+            for task in (Task.STORYBOARD, Task.RENDER):
+                await abort_task(queue, task, job_id)
+
+        self.unit.after_commit(stop_work)
         return job
 
     async def retry(self, job_id: str) -> Job:
@@ -282,6 +304,7 @@ class JobService:
             )
         change = JobChange(event="retried", message="retry requested")
         if job.approved and job.storyboard_data:
+            reservation = await self.reserve_for(job, float(job.estimated_cost or 0.0))
             job = await self.repo.transition(
                 job,
                 JobStatus.RENDERING,
@@ -289,9 +312,12 @@ class JobService:
                 actor=self.principal.user_id,
                 stage="render",
                 error_message=None,
+                **reservation,
             )
-            await self.rt.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
+            self._enqueue(Task.RENDER, job.id)
         else:
+            params = JobParams.from_json(job.prompt, job.campaign_id, job.params)
+            reservation = await self.reserve_for(job, self.estimate_storyboard(params))
             job = await self.repo.transition(
                 job,
                 JobStatus.PENDING,
@@ -299,11 +325,13 @@ class JobService:
                 actor=self.principal.user_id,
                 stage=None,
                 error_message=None,
+                **reservation,
             )
-            await self.rt.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+            self._enqueue(Task.STORYBOARD, job.id)
         return job
 
     async def export(self, job_id: str, targets: list[ExportTarget]) -> list[Export]:
+        """Queue each target once; asking again for a failed export queues it again."""
         if not 1 <= len(targets) <= 10:
             raise BadUserInput("give 1–10 export targets", field="targets")
         targets = [t.validated() for t in targets]
@@ -315,38 +343,40 @@ class JobService:
             )
         result: list[Export] = []
         created: list[Export] = []
+        queued: list[str] = []
         for target in targets:
             existing = await self.repo.find_export(job.id, job.video_asset_id, target.key)
             if existing is None:
                 existing = next((e for e in created if e.format_key == target.key), None)
             if existing is None:
                 existing = Export(
+                    id=new_id(),
                     job_id=job.id,
                     format=asdict(target),
                     format_key=target.key,
                     source_asset_id=job.video_asset_id,
+                    status=ExportStatus.QUEUED.value,
+                    progress=0,
                 )
                 created.append(existing)
+                queued.append(existing.id)
+            elif existing.status == ExportStatus.FAILED.value and existing.id not in queued:
+                existing = await self.repo.update_export(
+                    existing.id, status=ExportStatus.QUEUED.value, progress=0, error=None
+                )
+                queued.append(existing.id)
             result.append(existing)
         if created:
-            await self.repo.save_exports(created)
+            await self.repo.add_exports(created)
+        if queued:
             await self.repo.update(
                 job,
                 change=JobChange(
-                    event="export_requested", message=", ".join(e.format_key for e in created)
+                    event="export_requested",
+                    message=", ".join(e.format_key for e in result if e.id in queued),
                 ),
                 actor=self.principal.user_id,
             )
-            for export in created:
-                await self.rt.enqueue(EXPORT_TASK, export.id, key=task_key("export", export.id))
+            for export_id in queued:
+                self._enqueue(Task.EXPORT, export_id)
         return result
-
-
-async def abort_task(runtime: Runtime, key: str) -> None:
-    """Take a queued task off the queue; a running one is aborted at its next await."""
-    try:
-        await ArqJob(key, runtime.queue, _queue_name=QUEUE_NAME).abort(timeout=0)
-    except TimeoutError:
-        pass
-    except Exception as exc:
-        log.warning("queue.abort.failed", key=key, error=str(exc))

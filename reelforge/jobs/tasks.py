@@ -1,22 +1,29 @@
-"""arq task functions: thin wrappers that bind log context and hand a job to its pipeline
-stage. A task cancelled by shutdown is re-queued by arq and resumes where it stopped."""
+"""arq task functions: thin wrappers that bind log context and hand a job to its stage
+(`storyboard`, `render`, `exports`). A task cancelled by shutdown is re-queued by arq and
+resumes where it stopped; one that found the database pool exhausted is retried."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from arq.typing import WorkerCoroutine
+from arq.worker import Retry
 
-from reelforge.jobs import pipeline
-from reelforge.jobs.pipeline import JobCanceled, Pipeline
+from reelforge.db import POOL_RETRY_AFTER
+from reelforge.errors import ServiceUnavailable
+from reelforge.jobs import exports
+from reelforge.jobs.queue import QUEUE_NAME, Task, enqueue
+from reelforge.jobs.render import render
 from reelforge.jobs.repository import JobChange
-from reelforge.jobs.service import RENDER_TASK, STORYBOARD_TASK, task_key
+from reelforge.jobs.run import JobCanceled, Run
+from reelforge.jobs.storyboard import generate_storyboard
 from reelforge.models import JobStatus, as_utc, utcnow
 from reelforge.observability.metrics import JOBS_BY_STATUS, QUEUE_DEPTH, STUCK_JOBS
-from reelforge.runtime import QUEUE_NAME, Runtime
+from reelforge.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -29,50 +36,73 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return runtime
 
 
+def _retry_later(ctx: dict[str, Any], exc: ServiceUnavailable) -> Retry:
+    attempt = int(ctx.get("job_try", 1))
+    log.warning("task.retry", attempt=attempt, error=exc.message)
+    return Retry(defer=timedelta(seconds=POOL_RETRY_AFTER * attempt))
+
+
 async def _run_stage(
-    ctx: dict[str, Any], job_id: str, stage: str, step: Callable[[Pipeline], Awaitable[None]]
+    ctx: dict[str, Any], job_id: str, stage: str, step: Callable[[Run], Awaitable[None]]
 ) -> None:
-    runtime = _runtime(ctx)
-    job_pipeline = Pipeline(runtime, job_id, ctx["global_limit"], ctx["encode_limit"])
-    job = await job_pipeline.read()
+    run = Run(_runtime(ctx), job_id, ctx["limits"])
+    try:
+        job = await run.read()
+    except ServiceUnavailable as exc:
+        raise _retry_later(ctx, exc) from exc
     with structlog.contextvars.bound_contextvars(
         job_id=job.id, campaign_id=job.campaign_id, client_id=job.client_id, stage=stage
     ):
         log.info("task.started", attempt=ctx.get("job_try", 1))
         try:
-            await step(job_pipeline)
+            await step(run)
         except JobCanceled:
             log.info("task.canceled")
-            await job_pipeline.settle_canceled()
+            await run.settle_canceled()
         except asyncio.CancelledError:
             log.info("task.interrupted")  # shutdown or abort: arq re-queues, the rerun resumes
             raise
+        except ServiceUnavailable as exc:
+            raise _retry_later(ctx, exc) from exc  # the database was busy: try again
         except Exception as exc:
-            await job_pipeline.fail(stage, exc)
+            await run.fail(stage, exc)
         else:
             log.info("task.finished")
 
 
-async def generate_storyboard(ctx: dict[str, Any], job_id: str) -> None:
-    await _run_stage(ctx, job_id, "storyboard", Pipeline.generate_storyboard)
+async def generate_storyboard_task(ctx: dict[str, Any], job_id: str) -> None:
+    await _run_stage(ctx, job_id, "storyboard", generate_storyboard)
 
 
-async def render_video(ctx: dict[str, Any], job_id: str) -> None:
-    await _run_stage(ctx, job_id, "render", Pipeline.render)
+async def render_video_task(ctx: dict[str, Any], job_id: str) -> None:
+    await _run_stage(ctx, job_id, "render", render)
 
 
-async def export_video(ctx: dict[str, Any], export_id: str) -> None:
-    await pipeline.export_video(_runtime(ctx), export_id)
+async def export_video_task(ctx: dict[str, Any], export_id: str) -> None:
+    try:
+        await exports.export_video(_runtime(ctx), export_id)
+    except ServiceUnavailable as exc:
+        raise _retry_later(ctx, exc) from exc
+
+
+# Each task function under its name in the queue.
+TASKS: dict[Task, WorkerCoroutine] = {
+    Task.STORYBOARD: generate_storyboard_task,
+    Task.RENDER: render_video_task,
+    Task.EXPORT: export_video_task,
+}
 
 
 async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
-    """Re-queue jobs whose work stopped (a worker died); fail those stuck for too long.
-    Also refreshes the jobs-by-status and queue-depth gauges."""
+    """Re-queue jobs and exports whose work stopped (a worker died); fail jobs stuck for
+    too long. Also refreshes the jobs-by-status and queue-depth gauges."""
     runtime = _runtime(ctx)
     period = runtime.settings.stuck_job_after
     now = utcnow()
-    async with runtime.session() as session:
-        repo = runtime.jobs(session)
+    requeue: list[tuple[Task, str]] = []
+    give_up: list[str] = []
+    async with runtime.unit() as unit:
+        repo = runtime.jobs(unit)
         for status in JobStatus:
             JOBS_BY_STATUS.labels(status=status.value).set(0)
         for name, count in (await repo.count_by_status()).items():
@@ -80,22 +110,35 @@ async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
         stale = await repo.stale_jobs(now - period)
         STUCK_JOBS.set(len(stale))
         for job in stale:
-            age = now - as_utc(job.updated_at)
-            if age > period * GIVE_UP_AFTER_PERIODS:
-                try:
-                    await repo.transition(
-                        job,
-                        JobStatus.FAILED,
-                        error_message=f"no progress for {age // timedelta(minutes=1)} minutes",
-                        change=JobChange(event="failed", message="stuck: no progress"),
-                    )
-                except Exception as exc:
-                    log.warning("sweep.fail_failed", job_id=job.id, error=str(exc))
-                continue
-            if job.status in (JobStatus.PENDING.value, JobStatus.GENERATING_STORYBOARD.value):
-                await runtime.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+            if now - as_utc(job.updated_at) > period * GIVE_UP_AFTER_PERIODS:
+                give_up.append(job.id)
+            elif job.status in (JobStatus.PENDING.value, JobStatus.GENERATING_STORYBOARD.value):
+                requeue.append((Task.STORYBOARD, job.id))
             else:
-                await runtime.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
-            log.warning("sweep.requeued", job_id=job.id, status=job.status)
+                requeue.append((Task.RENDER, job.id))
+        requeue += [(Task.EXPORT, e.id) for e in await repo.stale_exports(now - period)]
+    for job_id in give_up:
+        try:
+            await _give_up(runtime, job_id, now)
+        except Exception as exc:
+            log.warning("sweep.fail_failed", job_id=job_id, error=str(exc))
+    for task, entity_id in requeue:
+        await enqueue(runtime.queue, task, entity_id)
+        log.warning("sweep.requeued", task=task.value, id=entity_id)
     QUEUE_DEPTH.set(await runtime.queue.zcard(QUEUE_NAME))
     return len(stale)
+
+
+async def _give_up(runtime: Runtime, job_id: str, now: datetime) -> None:
+    async with runtime.unit() as unit:
+        repo = runtime.jobs(unit)
+        job = await repo.get(job_id, client_id=None)
+        age = now - as_utc(job.updated_at)
+        settled = await repo.settle_budget(job)
+        await repo.transition(
+            job,
+            JobStatus.FAILED,
+            error_message=f"no progress for {age // timedelta(minutes=1)} minutes",
+            change=JobChange(event="failed", message="stuck: no progress"),
+            **settled,
+        )

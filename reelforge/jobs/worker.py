@@ -15,8 +15,10 @@ from arq.connections import RedisSettings
 
 from reelforge.config import Settings
 from reelforge.events import WEBHOOK_CHANNEL
-from reelforge.jobs.tasks import export_video, generate_storyboard, render_video, sweep_stuck_jobs
-from reelforge.runtime import QUEUE_NAME, Runtime, deserialize_task, serialize_task
+from reelforge.jobs.queue import QUEUE_NAME, deserialize_task, serialize_task
+from reelforge.jobs.run import Limits
+from reelforge.jobs.tasks import TASKS, sweep_stuck_jobs
+from reelforge.runtime import Runtime
 from reelforge.webhooks.delivery import deliver_webhook, sweep_webhook_deliveries
 
 log = structlog.get_logger(__name__)
@@ -55,8 +57,10 @@ def build_worker(
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["runtime"] = runtime or await Runtime.start(settings, redis_url=redis_url)
         ctx["owns_runtime"] = runtime is None
-        ctx["global_limit"] = asyncio.Semaphore(settings.global_concurrency)
-        ctx["encode_limit"] = asyncio.Semaphore(os.cpu_count() or 2)
+        ctx["limits"] = Limits(
+            predictions=asyncio.Semaphore(settings.global_concurrency),
+            encodes=asyncio.Semaphore(os.cpu_count() or 2),
+        )
         ctx["relay"] = asyncio.create_task(relay_webhooks(ctx["runtime"]))
         log.info("worker.started", queue=QUEUE_NAME)
 
@@ -68,9 +72,7 @@ def build_worker(
 
     return Worker(
         functions=[
-            generate_storyboard,
-            render_video,
-            export_video,
+            *(func(coroutine, name=task.value) for task, coroutine in TASKS.items()),
             func(deliver_webhook, timeout=settings.webhook_timeout * 3, max_tries=1),
         ],
         cron_jobs=[

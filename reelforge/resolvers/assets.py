@@ -8,13 +8,16 @@ import strawberry
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
+from reelforge.errors import NotFound
 from reelforge.schema.context import Info
 from reelforge.schema.types import Asset
 from reelforge.storage.uploads import receive_upload, upload_chunks
 
 
 async def asset(info: Info, id: strawberry.ID) -> Asset:
-    row = await info.context.assets.get(str(id), client_id=info.context.principal.client_id)
+    row = await info.context.loaders.assets.load(str(id))
+    if row is None:
+        raise NotFound(f"asset {id} not found", id=str(id))
     return Asset.from_row(row)
 
 

@@ -13,7 +13,8 @@ from reelforge.schema.types import Export, Job, JobConnection, JobEdge, ModelInf
 
 
 async def job(info: Info, id: strawberry.ID) -> Job:
-    return Job.from_row(await info.context.jobs.get(str(id)))
+    async with info.context.jobs() as jobs:
+        return Job.from_row(await jobs.get(str(id)))
 
 
 async def jobs(
@@ -23,9 +24,10 @@ async def jobs(
     status: JobStatus | None = None,
     campaign_id: str | None = None,
 ) -> JobConnection:
-    page = await info.context.jobs.list_jobs(
-        first=first, after=after, status=status, campaign_id=campaign_id
-    )
+    async with info.context.jobs() as service:
+        page = await service.list_jobs(
+            first=first, after=after, status=status, campaign_id=campaign_id
+        )
     return JobConnection(
         edges=[JobEdge(cursor=encode_cursor(row), node=Job.from_row(row)) for row in page.jobs],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
@@ -35,12 +37,13 @@ async def jobs(
 
 async def viewer(info: Info) -> Viewer:
     principal = info.context.principal
-    jobs = info.context.jobs
-    remaining = await jobs.budget_remaining()
+    async with info.context.jobs() as jobs:
+        remaining = await jobs.budget_remaining()
+        spend_today = await jobs.spend_today()
     return Viewer(
         client_id=principal.client_id,
         user_id=principal.user_id,
-        spend_today=round(await jobs.spend_today(), 6),
+        spend_today=round(spend_today, 6),
         daily_budget=info.context.runtime.settings.daily_budget_dollars,
         budget_remaining=None if remaining is None else round(remaining, 6),
     )
@@ -61,38 +64,46 @@ def models(info: Info) -> list[ModelInfo]:
 
 
 async def create_job(info: Info, input: CreateJobInput) -> Job:
-    return Job.from_row(await info.context.jobs.create(input.to_params()))
+    async with info.context.jobs() as jobs:
+        return Job.from_row(await jobs.create(input.to_params()))
 
 
 async def approve_storyboard(info: Info, job_id: strawberry.ID) -> Job:
-    return Job.from_row(await info.context.jobs.approve(str(job_id)))
+    async with info.context.jobs() as jobs:
+        return Job.from_row(await jobs.approve(str(job_id)))
 
 
 async def render_video(info: Info, job_id: strawberry.ID) -> Job:
-    return Job.from_row(await info.context.jobs.render(str(job_id)))
+    async with info.context.jobs() as jobs:
+        return Job.from_row(await jobs.render(str(job_id)))
 
 
 async def refine_scene(
     info: Info, job_id: strawberry.ID, scene_index: int, input: RefineSceneInput
 ) -> Job:
-    row = await info.context.jobs.refine_scene(
-        str(job_id),
-        scene_index,
-        image_prompt=input.image_prompt,
-        motion_prompt=input.motion_prompt,
-        asset_id=str(input.asset_id) if input.asset_id else None,
-    )
+    async with info.context.jobs() as jobs:
+        row = await jobs.refine_scene(
+            str(job_id),
+            scene_index,
+            image_prompt=input.image_prompt,
+            motion_prompt=input.motion_prompt,
+            asset_id=str(input.asset_id) if input.asset_id else None,
+        )
     return Job.from_row(row)
 
 
 async def cancel_job(info: Info, job_id: strawberry.ID) -> Job:
-    return Job.from_row(await info.context.jobs.cancel(str(job_id)))
+    async with info.context.jobs() as jobs:
+        return Job.from_row(await jobs.cancel(str(job_id)))
 
 
 async def retry_job(info: Info, job_id: strawberry.ID) -> Job:
-    return Job.from_row(await info.context.jobs.retry(str(job_id)))
+    async with info.context.jobs() as jobs:
+        return Job.from_row(await jobs.retry(str(job_id)))
 
 
 async def export_video(info: Info, job_id: strawberry.ID, input: ExportVideoInput) -> list[Export]:
-    rows = await info.context.jobs.export(str(job_id), [t.to_target() for t in input.targets])
+    targets = [t.to_target() for t in input.targets]
+    async with info.context.jobs() as jobs:
+        rows = await jobs.export(str(job_id), targets)
     return [Export.from_row(r) for r in rows]

@@ -13,10 +13,10 @@ import structlog
 
 from reelforge.errors import InternalError, ReelforgeError
 from reelforge.events import RECONNECTED, job_channel
-from reelforge.jobs.repository import JobChange
+from reelforge.jobs.repository import JobChange, progress_payload
 from reelforge.models import JobStatus
 from reelforge.observability.metrics import ACTIVE_SUBSCRIPTIONS
-from reelforge.runtime import Runtime, progress_payload
+from reelforge.runtime import Runtime
 from reelforge.schema.context import Info
 from reelforge.schema.types import JobProgress
 
@@ -28,8 +28,8 @@ async def job_progress(info: Info, job_id: strawberry.ID) -> AsyncGenerator[JobP
     runtime, principal = context.runtime, context.principal
 
     async def snapshot(event: str) -> JobProgress:
-        async with runtime.session() as session:
-            row = await runtime.jobs(session).get(str(job_id), client_id=principal.client_id)
+        async with context.db() as unit:  # a subscription's unit commits after each use
+            row = await runtime.jobs(unit).get(str(job_id), client_id=principal.client_id)
         return JobProgress.from_payload(progress_payload(row, JobChange(event=event)))
 
     ACTIVE_SUBSCRIPTIONS.inc()

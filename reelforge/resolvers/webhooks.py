@@ -18,16 +18,17 @@ from reelforge.webhooks.repository import encode_cursor
 
 
 async def webhook_endpoints(info: Info) -> list[WebhookEndpoint]:
-    rows = await info.context.webhooks.list_endpoints()
+    async with info.context.webhooks() as service:
+        rows = await service.list_endpoints()
     return [WebhookEndpoint.from_row(r) for r in rows]
 
 
 async def webhook_deliveries(
     info: Info, endpoint_id: strawberry.ID, first: int = 20, after: str | None = None
 ) -> WebhookDeliveryConnection:
-    service = info.context.webhooks
-    page = await service.deliveries(str(endpoint_id), first=first, after=after)
-    attempts = await service.attempts([d.id for d in page.deliveries])
+    async with info.context.webhooks() as service:
+        page = await service.deliveries(str(endpoint_id), first=first, after=after)
+        attempts = await service.attempts([d.id for d in page.deliveries])
     return WebhookDeliveryConnection(
         edges=[
             WebhookDeliveryEdge(
@@ -41,27 +42,32 @@ async def webhook_deliveries(
 
 
 async def create_webhook_endpoint(info: Info, input: CreateWebhookEndpointInput) -> WebhookEndpoint:
-    row = await info.context.webhooks.create_endpoint(
-        input.url, [WebhookEvent(e) for e in input.events], input.description
-    )
+    async with info.context.webhooks() as service:
+        row = await service.create_endpoint(
+            input.url, [WebhookEvent(e) for e in input.events], input.description
+        )
     return WebhookEndpoint.from_row(row, show_secret=True)
 
 
 async def delete_webhook_endpoint(info: Info, id: strawberry.ID) -> bool:
-    await info.context.webhooks.delete_endpoint(str(id))
+    async with info.context.webhooks() as service:
+        await service.delete_endpoint(str(id))
     return True
 
 
 async def rotate_webhook_secret(info: Info, id: strawberry.ID) -> WebhookEndpoint:
-    row = await info.context.webhooks.rotate_secret(str(id))
+    async with info.context.webhooks() as service:
+        row = await service.rotate_secret(str(id))
     return WebhookEndpoint.from_row(row, show_secret=True)
 
 
 async def enable_webhook_endpoint(info: Info, id: strawberry.ID) -> WebhookEndpoint:
-    return WebhookEndpoint.from_row(await info.context.webhooks.enable_endpoint(str(id)))
+    async with info.context.webhooks() as service:
+        return WebhookEndpoint.from_row(await service.enable_endpoint(str(id)))
 
 
 async def redeliver_webhook(info: Info, delivery_id: strawberry.ID) -> WebhookDelivery:
-    service = info.context.webhooks
-    row = await service.redeliver(str(delivery_id))
-    return WebhookDelivery.from_row(row, (await service.attempts([row.id]))[row.id])
+    async with info.context.webhooks() as service:
+        row = await service.redeliver(str(delivery_id))
+        attempts = await service.attempts([row.id])
+    return WebhookDelivery.from_row(row, attempts[row.id])

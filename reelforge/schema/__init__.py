@@ -24,11 +24,11 @@ from reelforge.resolvers import assets as asset_resolvers
 from reelforge.resolvers import jobs as job_resolvers
 from reelforge.resolvers import progress as progress_resolvers
 from reelforge.resolvers import webhooks as webhook_resolvers
+from reelforge.schema.context import UnitOfWorkExtension
 from reelforge.schema.extensions import (
     ErrorCodes,
     OperationMetrics,
     ParserCache,
-    SessionExtension,
     format_escaped_errors,
 )
 from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgress, ModelInfo, Viewer
@@ -147,9 +147,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),  # one parsed document shared by equal operations
-        SessionExtension,
         OperationMetrics,
         lambda: ErrorCodes(production=settings.is_production),
+        # After ErrorCodes, so it ends first: a failed commit becomes a coded error.
+        UnitOfWorkExtension,
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),

@@ -1,26 +1,112 @@
-"""Per-operation context: the runtime, the caller, and database sessions.
+"""Per-request context, and what each GraphQL operation owns: one unit of work and one
+set of DataLoaders.
 
-GraphQL resolves sibling fields concurrently and an AsyncSession allows one operation at a
-time, so every top-level resolver gets a session of its own (closed by `SessionExtension`
-when the operation ends), nested fields use short-lived ones, and assets are loaded in one
-batch per operation."""
+The context lives as long as the request (HTTP) or the connection (websocket: every
+operation on it shares the context), so each operation's state is an `Operation` set by
+`UnitOfWorkExtension` for the operation's task. Sibling fields resolve concurrently and
+an AsyncSession runs one statement at a time, so every use of the session goes through
+`Context.db()` (or a DataLoader's batch), which holds the unit's lock. Nothing holds that
+lock while waiting on a DataLoader. The session is committed or rolled back once, when the
+operation ends; what must follow a write (cache invalidation, progress events, queued
+tasks) runs after that commit.
+
+A subscription lives for minutes, so it never holds a connection between events: its uses
+of the database each commit at once, and its DataLoaders do not cache across events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from graphql import ExecutionResult, GraphQLError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.graphql import OperationType
 
 from reelforge.auth import Principal
+from reelforge.db import UnitOfWork, pool_exhausted
 from reelforge.errors import Unauthenticated
 from reelforge.jobs.service import JobService
-from reelforge.models import Asset
+from reelforge.models import Asset, Export, Job, JobEvent
 from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
 from reelforge.webhooks.service import WebhookService
+
+
+class Operation:
+    """One GraphQL operation's unit of work and DataLoaders."""
+
+    def __init__(self, context: Context, is_streaming: Callable[[], bool]) -> None:
+        self.context = context
+        self._is_streaming = is_streaming
+        self.unit = UnitOfWork(context.runtime.sessions)
+
+    @cached_property
+    def streaming(self) -> bool:
+        """A subscription: each use commits at once, and DataLoaders cache nothing (the
+        operation type is known once the document is parsed, before any resolver runs)."""
+        return self._is_streaming()
+
+    @cached_property
+    def assets(self) -> DataLoader[str, Asset | None]:
+        return DataLoader(self._assets, cache=not self.streaming)
+
+    @cached_property
+    def exports(self) -> DataLoader[str, list[Export]]:
+        return DataLoader(self._exports, cache=not self.streaming)
+
+    @cached_property
+    def events(self) -> DataLoader[str, list[JobEvent]]:
+        return DataLoader(self._events, cache=not self.streaming)
+
+    @cached_property
+    def jobs(self) -> DataLoader[str, Job | None]:
+        return DataLoader(self._jobs, cache=not self.streaming)
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[UnitOfWork]:
+        async with self.unit.lock:
+            try:
+                yield self.unit
+                if self.streaming:
+                    await self.unit.commit()
+            except SQLAlchemyTimeoutError as exc:
+                raise pool_exhausted(exc) from exc
+            except BaseException:
+                if self.streaming:
+                    await self.unit.rollback()
+                raise
+
+    async def _assets(self, ids: list[str]) -> Sequence[Asset | None]:
+        client_id = self.context.principal.client_id
+        async with self.db() as unit:
+            found = await AssetRepository(unit).get_many(ids, client_id=client_id)
+        return [found.get(i) for i in ids]
+
+    async def _exports(self, job_ids: list[str]) -> Sequence[list[Export]]:
+        async with self.db() as unit:
+            found = await self.context.runtime.jobs(unit).exports_of(job_ids)
+        return [found[i] for i in job_ids]
+
+    async def _events(self, job_ids: list[str]) -> Sequence[list[JobEvent]]:
+        async with self.db() as unit:
+            found = await self.context.runtime.jobs(unit).events_of(job_ids)
+        return [found[i] for i in job_ids]
+
+    async def _jobs(self, job_ids: list[str]) -> Sequence[Job | None]:
+        client_id = self.context.principal.client_id
+        async with self.db() as unit:
+            found = await self.context.runtime.jobs(unit).get_many(job_ids, client_id=client_id)
+        return [found.get(i) for i in job_ids]
+
+
+_operation: ContextVar[Operation | None] = ContextVar("reelforge_operation", default=None)
 
 
 @dataclass
@@ -30,8 +116,6 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None  # websocket connection_init payload
-    _sessions: list[AsyncSession] = field(default_factory=list, repr=False)
-    _asset_loader: DataLoader[str, Asset | None] | None = field(default=None, repr=False)
 
     @property
     def principal(self) -> Principal:
@@ -39,40 +123,73 @@ class Context:
             raise self.principal_or_error
         return self.principal_or_error
 
-    def new_session(self) -> AsyncSession:
-        session = self.runtime.sessions()
-        self._sessions.append(session)
-        return session
+    @property
+    def operation(self) -> Operation:
+        operation = _operation.get()
+        if operation is None or operation.context is not self:
+            raise RuntimeError("no GraphQL operation in progress (UnitOfWorkExtension missing?)")
+        return operation
 
     @property
-    def jobs(self) -> JobService:
-        """The job service on a session of its own (one per resolver call)."""
-        return JobService(self.runtime, self.new_session(), self.principal)
+    def loaders(self) -> Operation:
+        """The operation's DataLoaders: `.assets`, `.exports`, `.events`, `.jobs`."""
+        return self.operation
 
-    @property
-    def webhooks(self) -> WebhookService:
-        """The webhook service on a session of its own (one per resolver call)."""
-        return WebhookService(self.runtime, self.new_session(), self.principal)
+    def db(self) -> Any:
+        """`async with context.db() as unit:` the operation's unit of work, to itself."""
+        return self.operation.db()
 
-    @property
-    def assets(self) -> AssetRepository:
-        return AssetRepository(self.new_session())
+    @asynccontextmanager
+    async def jobs(self) -> AsyncIterator[JobService]:
+        """The job service on the operation's unit of work."""
+        principal = self.principal
+        async with self.db() as unit:
+            yield JobService(self.runtime, unit, principal)
 
-    async def load_asset(self, asset_id: str) -> Asset | None:
-        """The caller's asset by id, or None; all loads of one operation share one query."""
-        if self._asset_loader is None:
-            self._asset_loader = DataLoader(load_fn=self._load_assets)
-        return await self._asset_loader.load(asset_id)
-
-    async def _load_assets(self, ids: list[str]) -> list[Asset | None]:
-        async with self.runtime.session() as session:
-            found = await AssetRepository(session).get_many(ids, client_id=self.principal.client_id)
-        return [found.get(i) for i in ids]
-
-    async def close(self) -> None:
-        sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            await session.close()
+    @asynccontextmanager
+    async def webhooks(self) -> AsyncIterator[WebhookService]:
+        """The webhook service on the operation's unit of work."""
+        principal = self.principal
+        async with self.db() as unit:
+            yield WebhookService(self.runtime, unit, principal)
 
 
 Info = StrawberryInfo[Context, None]
+
+
+class UnitOfWorkExtension(SchemaExtension):
+    """Opens the operation's unit of work and DataLoaders; at the end commits the unit if
+    the operation had no errors (then runs its after-commit hooks) and rolls it back
+    otherwise, or when the operation is cancelled. Either way the connection goes back to
+    the pool. (Every mutation field is non-null, so any error of a mutation already nulls
+    the whole answer: rolling it back tells the client no lie.)"""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if not isinstance(context, Context):
+            yield
+            return
+        operation = Operation(
+            context, lambda: execution.operation_type is OperationType.SUBSCRIPTION
+        )
+        token = _operation.set(operation)
+        try:
+            yield
+        except BaseException:
+            await operation.unit.rollback()
+            raise
+        else:
+            if getattr(execution.result, "errors", None):
+                await operation.unit.rollback()
+            else:
+                try:
+                    await operation.unit.commit()
+                except Exception as exc:  # the answer must not claim what was not saved
+                    if isinstance(exc, SQLAlchemyTimeoutError):
+                        exc = pool_exhausted(exc)
+                    execution.result = ExecutionResult(
+                        data=None, errors=[GraphQLError(str(exc), original_error=exc)]
+                    )
+        finally:
+            _operation.reset(token)

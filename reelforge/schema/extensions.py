@@ -197,17 +197,6 @@ def format_escaped_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
     ]
 
 
-class SessionExtension(SchemaExtension):
-    """Closes the operation's database session when the operation ends."""
-
-    async def on_operation(self):  # type: ignore[no-untyped-def]
-        yield
-        context = self.execution_context.context
-        close = getattr(context, "close", None)
-        if close is not None:
-            await close()
-
-
 class OperationMetrics(SchemaExtension):
     """Times every operation by type (query, mutation, subscription) and outcome."""
 

@@ -1,5 +1,6 @@
 """GraphQL types, named for the client. Each wraps a row (or a cached copy of one) and
-resolves its relations lazily through the operation's session."""
+resolves its relations through the operation's DataLoaders: one batched query per field
+whatever the number of objects, and never a repository or a service of its own."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from reelforge.errors import NotFound
 from reelforge.jobs.params import ExportTarget
-from reelforge.jobs.repository import JobRepository
-from reelforge.jobs.service import JobService
-from reelforge.jobs.storyboard import Scene as SceneData
-from reelforge.jobs.storyboard import load_scenes
+from reelforge.jobs.scenes import Scene as SceneData
+from reelforge.jobs.scenes import load_scenes
 from reelforge.models import Asset as AssetRow
 from reelforge.models import Export as ExportRow
+from reelforge.models import ExportStatus as ExportStatusValue
 from reelforge.models import Job as JobRow
 from reelforge.models import JobEvent as JobEventRow
 from reelforge.models import JobStatus, as_utc
@@ -56,16 +57,11 @@ class Fit(Enum):
     PAD = "pad"
 
 
-@strawberry.enum
-class ExportStatus(Enum):
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
+ExportStatus = strawberry.enum(ExportStatusValue, name="ExportStatus")
 
 
 async def load_asset(info: Info, asset_id: str | None) -> Asset | None:
-    row = await info.context.load_asset(asset_id) if asset_id else None
+    row = await info.context.loaders.assets.load(asset_id) if asset_id else None
     return Asset.from_row(row) if row else None
 
 
@@ -136,7 +132,7 @@ class Export:
     resolution: Resolution
     container: Container
     fit: Fit
-    status: ExportStatus
+    status: ExportStatus  # type: ignore[valid-type]
     progress: int
     error: str | None
     created_at: datetime
@@ -151,7 +147,7 @@ class Export:
             resolution=Resolution(target.resolution),
             container=Container(target.container),
             fit=Fit(target.fit),
-            status=ExportStatus(row.status),
+            status=ExportStatusValue(row.status),
             progress=row.progress,
             error=row.error,
             created_at=as_utc(row.created_at),
@@ -276,15 +272,11 @@ class Job:
 
     @strawberry.field
     async def exports(self, info: Info) -> list[Export]:
-        async with info.context.runtime.session() as session:
-            rows = await JobRepository(session).exports(self.row.id)
-        return [Export.from_row(e) for e in rows]
+        return [Export.from_row(e) for e in await info.context.loaders.exports.load(self.row.id)]
 
     @strawberry.field
     async def events(self, info: Info) -> list[JobEvent]:
-        async with info.context.runtime.session() as session:
-            rows = await JobRepository(session).events(self.row.id)
-        return [JobEvent.from_row(e) for e in rows]
+        return [JobEvent.from_row(e) for e in await info.context.loaders.events.load(self.row.id)]
 
 
 @strawberry.type
@@ -336,13 +328,11 @@ class JobProgress:
     estimated_cost: float | None
     updated_at: datetime | None
 
-    @strawberry.field(description="The whole job as it is now (read through the cache)")
+    @strawberry.field(description="The whole job as it is now")
     async def job(self, info: Info) -> Job:
-        context = info.context
-        async with context.runtime.session() as session:
-            row = await JobService(context.runtime, session, context.principal).get(
-                str(self.job_id)
-            )
+        row = await info.context.loaders.jobs.load(str(self.job_id))
+        if row is None:
+            raise NotFound(f"job {self.job_id} not found", id=str(self.job_id))
         return Job.from_row(row)
 
     @classmethod

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelforge.db import UnitOfWork
 from reelforge.errors import NotFound
 from reelforge.models import Asset
 
 
 class AssetRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+        self.session = unit.session
 
     async def get(self, asset_id: str, *, client_id: str | None) -> Asset:
         """An asset by id, scoped to `client_id` (None only for workers): another client's
@@ -31,7 +32,7 @@ class AssetRepository:
 
     async def add(self, asset: Asset) -> Asset:
         self.session.add(asset)
-        await self.session.commit()
+        await self.session.flush()
         return asset
 
     async def for_job(self, job_id: str) -> list[Asset]:

@@ -251,9 +251,9 @@ async def _authorised_asset(
         denied = Forbidden("invalid or expired signature")
         if not _ASSET_ID.fullmatch(asset_id):
             raise denied
-        async with runtime.session() as session:
+        async with runtime.unit() as unit:
             try:
-                asset = await AssetRepository(session).get(asset_id, client_id=None)
+                asset = await AssetRepository(unit).get(asset_id, client_id=None)
             except NotFound:
                 raise denied from None  # a signature never tells whether an id exists
         expires, sig = query.get("expires", ""), query.get("sig", "")
@@ -264,8 +264,8 @@ async def _authorised_asset(
     principal = principal_from_header(runtime.settings, request.headers.get("authorization"))
     if not _ASSET_ID.fullmatch(asset_id):
         raise NotFound(f"asset {asset_id} not found", id=asset_id)
-    async with runtime.session() as session:
-        asset = await AssetRepository(session).get(asset_id, client_id=principal.client_id)
+    async with runtime.unit() as unit:
+        asset = await AssetRepository(unit).get(asset_id, client_id=principal.client_id)
     return asset, "private, no-cache", runtime.settings.signed_url_ttl.total_seconds()
 
 

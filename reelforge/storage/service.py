@@ -1,6 +1,6 @@
 """Storing media as assets: one function for generated outputs and uploads alike. The blob
-goes to a generated key first, the row is committed after, so a row never points at
-nothing; a failure removes the blob."""
+goes to a generated key first, the row is flushed after in the caller's unit of work, so a
+row never points at nothing; a failure, or a rollback of that unit, removes the blob."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import asyncio
 import hashlib
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from reelforge.db import UnitOfWork
 from reelforge.media.ffmpeg import MediaInfo, probe
 from reelforge.models import Asset, AssetKind, new_id
 from reelforge.storage.blobs import BlobStore
@@ -46,8 +45,9 @@ def _sha256(path: Path) -> tuple[str, int]:
 
 
 class AssetStore:
-    def __init__(self, session: AsyncSession, blobs: BlobStore) -> None:
-        self.repo = AssetRepository(session)
+    def __init__(self, unit: UnitOfWork, blobs: BlobStore) -> None:
+        self.unit = unit
+        self.repo = AssetRepository(unit)
         self.blobs = blobs
 
     async def store_file(
@@ -95,10 +95,17 @@ class AssetStore:
             duration_seconds=info.duration_seconds if content_type.startswith("video/") else None,
         )
         try:
-            return await self.repo.add(asset)
+            await self.repo.add(asset)
         except BaseException:
             await self.blobs.delete(key)
             raise
+        blobs = self.blobs
+
+        async def remove_blob() -> None:
+            await blobs.delete(key)
+
+        self.unit.on_rollback(remove_blob)
+        return asset
 
     async def store_bytes(
         self, data: bytes, *, client_id: str, job_id: str | None, kind: AssetKind, content_type: str

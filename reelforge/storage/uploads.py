@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from reelforge.auth import Principal
 from reelforge.config import Settings
+from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, PayloadTooLarge, ReelforgeError, ServiceUnavailable
 from reelforge.media.ffmpeg import MediaInfo
 from reelforge.models import Asset, AssetKind
@@ -61,7 +61,7 @@ class UploadRuntime(Protocol):
     @property
     def redis_url(self) -> str: ...
 
-    def session(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+    def unit(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
 
 def limiter_for(runtime: UploadRuntime) -> RateLimiter:
@@ -265,8 +265,8 @@ async def _receive(
         finally:
             digest.close()
         try:
-            async with runtime.session() as session:
-                return await AssetStore(session, runtime.blobs).store_file(
+            async with runtime.unit() as unit:
+                return await AssetStore(unit, runtime.blobs).store_file(
                     tmp,
                     client_id=principal.client_id,
                     job_id=None,

@@ -153,8 +153,8 @@ async def deliver(runtime: Runtime, delivery_id: str) -> None:
     """Make one attempt of a due delivery; schedule the next one if it failed."""
     settings = runtime.settings
     now = utcnow()
-    async with runtime.session() as session:
-        repo = WebhookRepository(session)
+    async with runtime.unit() as unit:
+        repo = WebhookRepository(unit.session)
         if not await repo.claim(delivery_id, now=now, until=now + lease(settings)):
             log.info("webhook.not_due", delivery_id=delivery_id)  # done, or another has it
             return
@@ -165,18 +165,16 @@ async def deliver(runtime: Runtime, delivery_id: str) -> None:
             delivery.next_attempt_at = None
             delivery.completed_at = now
             delivery.last_error = f"not sent: the endpoint is disabled ({endpoint.disabled_reason})"
-            await session.commit()
-            return
+            return  # the unit commits as it closes
         url, body = endpoint.url, delivery.body.encode()
         headers = webhook_headers(signing_secrets(endpoint, now), delivery.id, body)
-        await session.commit()
 
     result = await send(url, headers, body, settings)
     WEBHOOK_DELIVERIES.labels(outcome=result.outcome.value).inc()
     WEBHOOK_DELIVERY_DURATION.labels(outcome=result.outcome.value).observe(result.seconds)
 
-    async with runtime.session() as session:
-        repo = WebhookRepository(session)
+    async with runtime.unit() as unit:
+        repo = WebhookRepository(unit.session)
         delivery = await repo.get_delivery(delivery_id, client_id=None)
         endpoint = await repo.get_endpoint(delivery.endpoint_id, client_id=None)
         record_attempt(delivery, endpoint, result, started_at=now, settings=settings)
@@ -191,7 +189,6 @@ async def deliver(runtime: Runtime, delivery_id: str) -> None:
                 started_at=now,
             )
         )
-        await session.commit()
         pending = delivery.status == WebhookDeliveryStatus.PENDING.value
         due = delivery.next_attempt_at if pending else None
     log.info(
@@ -250,8 +247,8 @@ def record_attempt(
 async def sweep(runtime: Runtime) -> int:
     """Queue every delivery that is due (lost queue entries, workers that died mid-attempt)."""
     now = utcnow()
-    async with runtime.session() as session:
-        repo = WebhookRepository(session)
+    async with runtime.unit() as unit:
+        repo = WebhookRepository(unit.session)
         due = [
             (d.id, d.next_attempt_at or now)
             for d in await repo.due_deliveries(now, limit=SWEEP_BATCH)

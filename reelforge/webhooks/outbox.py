@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.config import Settings
+from reelforge.db import UnitOfWork
 from reelforge.models import (
     Export,
     Job,
@@ -55,27 +55,27 @@ class WebhookOutbox:
         self.settings = settings
         self._recorded: list[WebhookDelivery] = []
 
-    async def job_reached(self, session: AsyncSession, job: Job) -> None:
+    async def job_reached(self, unit: UnitOfWork, job: Job) -> None:
         """`job` (as written in this unit) reached its status: record its event, if any."""
         event = JOB_STATUS_EVENTS.get(job.status)
         if event is None:
             return
         video = None
         if job.video_asset_id:
-            video = await AssetRepository(session).get(job.video_asset_id, client_id=None)
+            video = await AssetRepository(unit).get(job.video_asset_id, client_id=None)
 
         def data() -> dict[str, Any]:
             from reelforge.webhooks.payload import job_json
 
             return {"job": job_json(job, video, self.settings)}
 
-        await self._record(session, job.client_id, event, data)
+        await self._record(unit, job.client_id, event, data)
 
-    async def export_finished(self, session: AsyncSession, job: Job, export: Export) -> None:
+    async def export_finished(self, unit: UnitOfWork, job: Job, export: Export) -> None:
         event = EXPORT_STATUS_EVENTS.get(export.status)
         if event is None:
             return
-        assets = AssetRepository(session)
+        assets = AssetRepository(unit)
         ids = [i for i in (job.video_asset_id, export.asset_id) if i]
         found = await assets.get_many(ids, client_id=job.client_id)
 
@@ -89,16 +89,16 @@ class WebhookOutbox:
                 "export": export_json(export, asset, self.settings),
             }
 
-        await self._record(session, job.client_id, event, data)
+        await self._record(unit, job.client_id, event, data)
 
     async def _record(
         self,
-        session: AsyncSession,
+        unit: UnitOfWork,
         client_id: str,
         event: WebhookEvent,
         data: Callable[[], dict[str, Any]],
     ) -> None:
-        repo = WebhookRepository(session)
+        repo = WebhookRepository(unit.session)
         endpoints = await repo.subscribed_endpoints(client_id, event.value)
         if not endpoints:
             return

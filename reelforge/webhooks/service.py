@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.auth import Principal
+from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, Conflict
 from reelforge.models import (
     WebhookAttempt,
@@ -34,15 +34,12 @@ ROTATION_GRACE = timedelta(hours=24)
 
 
 class WebhookService:
-    def __init__(self, runtime: Runtime, session: AsyncSession, principal: Principal) -> None:
+    def __init__(self, runtime: Runtime, unit: UnitOfWork, principal: Principal) -> None:
+        """On the caller's unit of work (the GraphQL operation's): it commits, not us."""
         self.rt = runtime
-        self.session = session
+        self.unit = unit
         self.principal = principal
-        self.repo = WebhookRepository(session)
-
-    async def _commit(self) -> None:
-        # The operation's unit of work ends here until the GraphQL layer commits it.
-        await self.session.commit()
+        self.repo = WebhookRepository(unit.session)
 
     # -- endpoints ---------------------------------------------------------------------
 
@@ -73,7 +70,6 @@ class WebhookService:
                 enabled=True,
             )
         )
-        await self._commit()
         log.info("webhook.endpoint_created", endpoint_id=endpoint.id, events=endpoint.events)
         return endpoint
 
@@ -88,7 +84,6 @@ class WebhookService:
     async def delete_endpoint(self, endpoint_id: str) -> None:
         endpoint = await self.repo.get_endpoint(endpoint_id, client_id=self.principal.client_id)
         await self.repo.delete_endpoint(endpoint)
-        await self._commit()
         log.info("webhook.endpoint_deleted", endpoint_id=endpoint_id)
 
     async def rotate_secret(self, endpoint_id: str) -> WebhookEndpoint:
@@ -97,7 +92,6 @@ class WebhookService:
         endpoint.previous_secret_expires_at = utcnow() + ROTATION_GRACE
         endpoint.secret = generate_secret()
         await self.repo.flush()
-        await self._commit()
         return endpoint
 
     async def enable_endpoint(self, endpoint_id: str) -> WebhookEndpoint:
@@ -108,7 +102,6 @@ class WebhookService:
         endpoint.disabled_reason = None
         endpoint.failing_since = None
         await self.repo.flush()
-        await self._commit()
         return endpoint
 
     # -- deliveries --------------------------------------------------------------------
@@ -131,6 +124,10 @@ class WebhookService:
         delivery.next_attempt_at = now
         delivery.completed_at = None
         await self.repo.flush()
-        await self._commit()
-        await enqueue_delivery(self.rt.enqueue, delivery.id, now)
+        enqueue, delivery_id = self.rt.enqueue, delivery.id
+
+        async def send() -> None:
+            await enqueue_delivery(enqueue, delivery_id, now)
+
+        self.unit.after_commit(send)
         return delivery

@@ -122,7 +122,8 @@ async def test_a_redis_restart_mid_job_still_delivers_the_final_state(
     settings: Settings, tmp_path: Path
 ) -> None:
     from reelforge.cli import free_port
-    from reelforge.jobs.pipeline import Pipeline
+    from reelforge.jobs.storyboard import generate_storyboard
+    from tests.helpers import job_run
 
     valkey = EmbeddedValkey(tmp_path / "restartable", port=free_port())
     url = valkey.start()
@@ -151,7 +152,7 @@ async def test_a_redis_restart_mid_job_still_delivers_the_final_state(
             assert events and events[0]["status"] == "PENDING"
             valkey.stop()  # the pub/sub link drops; the job finishes while Redis is away
             await asyncio.sleep(0.3)
-            await Pipeline(runtime, job["id"], asyncio.Semaphore(4)).generate_storyboard()
+            await generate_storyboard(job_run(runtime, job["id"], predictions=4))
             valkey.start()
             # The storyboard state was published while Redis was down: the resync re-reads it.
             for _ in range(150):

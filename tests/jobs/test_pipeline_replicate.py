@@ -9,15 +9,16 @@ import httpx
 import pytest
 
 from reelforge.config import Settings
-from reelforge.jobs.pipeline import Pipeline
+from reelforge.jobs.render import render
 from reelforge.jobs.repository import JobRepository
+from reelforge.jobs.storyboard import generate_storyboard
 from reelforge.models import PredictionStatus
 from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.providers.replicate import ReplicateProvider
 from reelforge.runtime import Runtime
 from tests.fakes.replicate import FakeReplicate
-from tests.helpers import create_job, error_code, gql, mutate, wait_for_status
+from tests.helpers import create_job, error_code, gql, job_run, mutate, wait_for_status
 
 
 @pytest.fixture
@@ -104,13 +105,12 @@ async def test_a_render_killed_halfway_resumes_without_paying_twice(
     job = await storyboard_without_worker(client, runtime)
     await approve_and_render(client, job["id"])
     fake.stick_next("video", 1)  # scene 1 hangs; scene 0 finishes
-    pipeline = Pipeline(runtime, job["id"], asyncio.Semaphore(8))
-    task = asyncio.create_task(pipeline.render())
+    task = asyncio.create_task(render(job_run(runtime, job["id"])))
     for _ in range(400):
-        async with runtime.session() as session:
+        async with runtime.unit() as unit:
             done = [
                 p
-                for p in await JobRepository(session).predictions(job["id"])
+                for p in await JobRepository(unit).predictions(job["id"])
                 if p.kind == "video" and p.status == PredictionStatus.SUCCEEDED.value
             ]
         if done and fake.kind_count("video") == 2:
@@ -119,7 +119,7 @@ async def test_a_render_killed_halfway_resumes_without_paying_twice(
     task.cancel()  # the worker dies mid-render
     await asyncio.gather(task, return_exceptions=True)
     assert fake.release_stuck() == 1  # the hung prediction finishes at the provider meanwhile
-    await Pipeline(runtime, job["id"], asyncio.Semaphore(8)).render()
+    await render(job_run(runtime, job["id"]))
     assert fake.kind_count("video") == 2  # no second prediction for either scene
     final = await mutate(client, "cancelJob", job["id"])
     assert error_code(final) == "CONFLICT"  # it completed
@@ -127,7 +127,7 @@ async def test_a_render_killed_halfway_resumes_without_paying_twice(
 
 async def storyboard_without_worker(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, Any]:
     job = await create_job(client)
-    await Pipeline(runtime, job["id"], asyncio.Semaphore(8)).generate_storyboard()
+    await generate_storyboard(job_run(runtime, job["id"]))
     return await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
 
 

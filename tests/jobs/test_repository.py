@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -30,8 +31,8 @@ async def _job(
 async def test_every_legal_transition_works(
     runtime: Runtime, source: JobStatus, target: JobStatus
 ) -> None:
-    async with runtime.session() as session:
-        repo = JobRepository(session)
+    async with runtime.unit() as unit:
+        repo = JobRepository(unit)
         job = await repo.transition(await _job(repo, source), target)
         assert job.status == target.value
         assert [e.type for e in await repo.events(job.id)][-1] == target.value
@@ -43,8 +44,8 @@ async def test_every_legal_transition_works(
 async def test_every_illegal_transition_is_a_conflict(
     runtime: Runtime, source: JobStatus, target: JobStatus
 ) -> None:
-    async with runtime.session() as session:
-        repo = JobRepository(session)
+    async with runtime.unit() as unit:
+        repo = JobRepository(unit)
         job = await _job(repo, source)
         with pytest.raises(Conflict) as info:
             await repo.transition(job, target)
@@ -53,41 +54,69 @@ async def test_every_illegal_transition_is_a_conflict(
 
 
 async def test_a_write_based_on_a_stale_status_is_a_conflict(runtime: Runtime) -> None:
-    async with runtime.session() as a, runtime.session() as b:
-        repo_a, repo_b = JobRepository(a), JobRepository(b)
-        job = await _job(repo_a, JobStatus.RENDERING)
-        stale = await repo_b.get(job.id, client_id=None)
-        await repo_a.transition(job, JobStatus.CANCELED)
-        with pytest.raises(Conflict):
-            await repo_b.update(stale, progress=50)
+    async with runtime.unit() as unit:
+        job = await _job(JobRepository(unit), JobStatus.RENDERING)
+    async with runtime.unit() as unit:
+        stale = await JobRepository(unit).get(job.id, client_id=None)
+    async with runtime.unit() as unit:
+        await JobRepository(unit).transition(stale, JobStatus.CANCELED)
+    with pytest.raises(Conflict):
+        async with runtime.unit() as unit:
+            await JobRepository(unit).update(stale, progress=50)
 
 
 async def test_another_clients_job_is_not_found(runtime: Runtime) -> None:
-    async with runtime.session() as session:
-        repo = JobRepository(session)
+    async with runtime.unit() as unit:
+        repo = JobRepository(unit)
         job = await _job(repo, client="acme")
         assert (await repo.get(job.id, client_id="acme")).id == job.id
         with pytest.raises(NotFound):
             await repo.get(job.id, client_id="globex")
 
 
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, Any, Any]] = []
+
+    async def invalidate(self, job_id: str) -> None:
+        self.seen.append(("invalidate", job_id, None))
+
+    async def publish(self, payload: dict[str, Any]) -> None:
+        self.seen.append(("publish", payload["progress"], payload["event"]))
+
+
 async def test_progress_update_notifies_after_commit(runtime: Runtime) -> None:
-    seen: list[tuple[str, int, str | None]] = []
-
-    class Recorder:
-        async def job_changed(self, job: Job, change: JobChange) -> None:
-            seen.append((job.status, job.progress, change.event))
-
-    async with runtime.session() as session:
-        repo = JobRepository(session, Recorder())
+    recorder = Recorder()
+    async with runtime.unit() as unit:
+        repo = JobRepository(unit, recorder)
         job = await _job(repo)
         await repo.update(job, progress=40, change=JobChange(event="scene_done", scene_index=1))
-    assert seen == [("pending", 0, "created"), ("pending", 40, "scene_done")]
+        assert recorder.seen == []  # nothing is announced before the commit
+    assert recorder.seen == [
+        ("invalidate", job.id, None),
+        ("publish", 0, "created"),
+        ("publish", 40, "scene_done"),
+    ]
+
+
+async def test_a_rolled_back_write_announces_nothing(runtime: Runtime) -> None:
+    recorder = Recorder()
+
+    async def failing_operation() -> None:
+        async with runtime.unit() as unit:
+            await _job(JobRepository(unit, recorder))
+            raise RuntimeError("the operation failed after the write")
+
+    with pytest.raises(RuntimeError):
+        await failing_operation()
+    assert recorder.seen == []
+    async with runtime.unit() as unit:
+        assert (await JobRepository(unit).list_jobs("acme")).total_count == 0
 
 
 async def test_pagination_walks_every_job_once_newest_first(runtime: Runtime) -> None:
-    async with runtime.session() as session:
-        repo = JobRepository(session)
+    async with runtime.unit() as unit:
+        repo = JobRepository(unit)
         ids = [(await _job(repo)).id for _ in range(7)]
         await _job(repo, client="globex")
         seen: list[str] = []

@@ -18,12 +18,14 @@ MIGRATION = importlib.import_module("reelforge.migrations.versions.0002_v2_video
 async def aged_job(runtime: Runtime, status: JobStatus, idle: timedelta) -> str:
     """A job in `status` whose last write was `idle` ago. The updated_at trigger would stamp
     any UPDATE with now, so it is switched off around this one write."""
-    async with runtime.session() as session:
-        job = await JobRepository(session).create(
+    async with runtime.unit() as unit:
+        job = await JobRepository(unit).create(
             Job(client_id="acme", user_id="alice", prompt="brief", params={}, status=status.value),
             actor="alice",
         )
-        postgres = session.bind.dialect.name == "postgresql"
+    async with runtime.unit() as unit:
+        session = unit.session
+        postgres = session.get_bind().dialect.name == "postgresql"
         off = (
             "ALTER TABLE jobs DISABLE TRIGGER trg_jobs_updated_at"
             if postgres
@@ -39,8 +41,7 @@ async def aged_job(runtime: Runtime, status: JobStatus, idle: timedelta) -> str:
             update(Job).where(Job.id == job.id).values(updated_at=utcnow() - idle)
         )
         await session.execute(text(on))
-        await session.commit()
-        return job.id
+    return job.id
 
 
 async def test_a_stale_job_is_requeued_and_a_long_stuck_one_failed(runtime: Runtime) -> None:
@@ -53,8 +54,8 @@ async def test_a_stale_job_is_requeued_and_a_long_stuck_one_failed(runtime: Runt
     assert await runtime.redis.exists(f"arq:job:render:{stale}")
     assert not await runtime.redis.exists(f"arq:job:render:{fresh}")
     assert not await runtime.redis.exists(f"arq:job:storyboard:{dead}")
-    async with runtime.session() as session:
-        failed = await JobRepository(session).get(dead, client_id=None)
-        assert (await JobRepository(session).get(fresh, client_id=None)).status == "rendering"
+    async with runtime.unit() as unit:
+        failed = await JobRepository(unit).get(dead, client_id=None)
+        assert (await JobRepository(unit).get(fresh, client_id=None)).status == "rendering"
     assert failed.status == JobStatus.FAILED.value
     assert "no progress" in (failed.error_message or "")

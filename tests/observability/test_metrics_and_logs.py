@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from reelforge.cli import free_port
 from reelforge.runtime import Runtime
-from tests.helpers import create_job, gql, mutate, wait_for_status
+from tests.helpers import create_job, gql, job_run, mutate, wait_for_status
 from tests.test_cli import _env, _wait_ready, cli_token
 
 
@@ -78,13 +77,9 @@ async def test_a_job_moves_the_metrics_operators_watch(
 async def test_failures_and_replicate_errors_are_counted(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    from reelforge.jobs.pipeline import Pipeline
-
     before = await scrape(client)
     job = await create_job(client)
-    await Pipeline(runtime, job["id"], asyncio.Semaphore(2)).fail(
-        "render", RuntimeError("disk on fire")
-    )
+    await job_run(runtime, job["id"]).fail("render", RuntimeError("disk on fire"))
     after = await scrape(client)
     assert (
         value(after, "job_failures_total", stage="render", reason="RuntimeError")

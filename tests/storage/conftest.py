@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from reelforge.auth import mint_token
 from reelforge.config import Settings
-from reelforge.db import Base, create_engine, create_sessionmaker, session_scope
+from reelforge.db import Base, UnitOfWork, create_engine, create_sessionmaker, unit_of_work
 from reelforge.media.ffmpeg import ffmpeg_exe
 from reelforge.ratelimit import RateLimiter
 from reelforge.storage.blobs import BlobStore, open_blob_store
@@ -48,9 +48,9 @@ class FakeRuntime:
     graphql_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with session_scope(self.sessions) as session:
-            yield session
+    async def unit(self) -> AsyncIterator[UnitOfWork]:
+        async with unit_of_work(self.sessions) as unit:
+            yield unit
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,104 @@
+"""The export stage: transcode a completed job's video to one more size or format. Each
+write of the export row is a unit of work of its own; none is held while FFmpeg works."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+import structlog
+
+from reelforge.db import UnitOfWork
+from reelforge.jobs.params import ExportTarget
+from reelforge.media.clips import Fit
+from reelforge.media.formats import Container
+from reelforge.media.transcode import export_video as transcode
+from reelforge.models import AssetKind, ExportStatus
+from reelforge.observability.metrics import JOB_FAILURES, VIDEO_GEN_DURATION
+from reelforge.runtime import Runtime
+from reelforge.storage.repository import AssetRepository
+from reelforge.storage.service import CONTENT_TYPES, AssetStore
+from reelforge.webhooks.outbox import WebhookOutbox
+
+log = structlog.get_logger(__name__)
+
+RUNNABLE = (ExportStatus.QUEUED.value, ExportStatus.PROCESSING.value)
+
+
+async def export_video(runtime: Runtime, export_id: str) -> None:
+    started = time.monotonic()
+    async with runtime.unit() as unit:
+        repo = runtime.jobs(unit)
+        export = await repo.get_export(export_id)
+        if export.status not in RUNNABLE:
+            return
+        job = await repo.get(export.job_id, client_id=None)
+        source = await AssetRepository(unit).get(export.source_asset_id or "", client_id=None)
+        await repo.update_export(export_id, status=ExportStatus.PROCESSING.value)
+    target = ExportTarget(**export.format)
+    last_reported = [0]
+
+    async def on_progress(fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent >= last_reported[0] + 20:  # a write per fifth, not per frame
+            last_reported[0] = percent
+            await set_export(runtime, export_id, progress=percent)
+
+    try:
+        with runtime.blobs.temp_path(f".{target.container}") as tmp:
+            async with runtime.blobs.local(source.storage_key) as source_path:
+                await transcode(
+                    source_path,
+                    tmp,
+                    aspect=target.aspect_ratio,
+                    resolution=target.resolution,
+                    container=cast(Container, target.container),  # validated by ExportTarget
+                    fit=cast(Fit, target.fit),
+                    progress=on_progress,
+                    timeout=runtime.settings.ffmpeg_timeout.total_seconds(),
+                )
+            async with runtime.unit() as unit:
+                asset = await AssetStore(unit, runtime.blobs).store_file(
+                    tmp,
+                    client_id=job.client_id,
+                    job_id=job.id,
+                    kind=AssetKind.EXPORT,
+                    content_type=CONTENT_TYPES[target.container],
+                )
+                await finish_export(
+                    runtime,
+                    unit,
+                    export_id,
+                    status=ExportStatus.COMPLETED.value,
+                    progress=100,
+                    asset_id=asset.id,
+                    error=None,
+                )
+        VIDEO_GEN_DURATION.labels(stage="export").observe(time.monotonic() - started)
+    except Exception as exc:
+        log.error("export.failed", job_id=job.id, export_id=export_id, error=str(exc))
+        JOB_FAILURES.labels(stage="export", reason=type(exc).__name__).inc()
+        async with runtime.unit() as unit:
+            await finish_export(
+                runtime, unit, export_id, status=ExportStatus.FAILED.value, error=str(exc)[:2000]
+            )
+
+
+async def set_export(runtime: Runtime, export_id: str, **values: Any) -> None:
+    async with runtime.unit() as unit:
+        await runtime.jobs(unit).update_export(export_id, **values)
+
+
+async def finish_export(runtime: Runtime, unit: UnitOfWork, export_id: str, **values: Any) -> None:
+    """The export's last write and its webhook event (export.completed or .failed), in
+    `unit`; the event is queued once that has committed."""
+    repo = runtime.jobs(unit)
+    export = await repo.update_export(export_id, **values)
+    job = await repo.get(export.job_id, client_id=None)
+    outbox = WebhookOutbox(runtime.settings)
+    await outbox.export_finished(unit, job, export)
+
+    async def send() -> None:
+        await outbox.send(runtime.enqueue)
+
+    unit.after_commit(send)
