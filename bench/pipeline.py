@@ -66,8 +66,11 @@ from reelforge.app import create_app  # noqa: E402
 from reelforge.auth import mint_token  # noqa: E402
 from reelforge.config import Environment, Settings  # noqa: E402
 from reelforge.embedded import EmbeddedValkey  # noqa: E402
-from reelforge.jobs import pipeline as pipeline_module  # noqa: E402
-from reelforge.jobs.pipeline import Pipeline  # noqa: E402
+from reelforge.jobs import render as render_module  # noqa: E402
+from reelforge.jobs import storyboard as storyboard_module  # noqa: E402
+from reelforge.jobs import tasks as tasks_module  # noqa: E402
+from reelforge.jobs.predictions import Ledger  # noqa: E402
+from reelforge.jobs.run import Run  # noqa: E402
 from reelforge.jobs.worker import build_worker, stop_in_process_worker  # noqa: E402
 from reelforge.media import clips as clips_module  # noqa: E402
 from reelforge.media.ffmpeg import run_ffmpeg  # noqa: E402
@@ -161,29 +164,30 @@ class Spans:
 
 def instrument(spans: Spans, provider: ReplicateProvider) -> None:
     """Wrap the steps of a job in this process only (no code outside bench/ is changed)."""
-    pipeline_module.make_thumbnail = spans.wrap("ffmpeg thumbnail", clips_module.make_thumbnail)  # type: ignore[assignment]
+    render_module.make_thumbnail = spans.wrap("ffmpeg thumbnail", clips_module.make_thumbnail)  # type: ignore[assignment]
     normalise, stitch = clips_module.normalise_clip, clips_module.stitch_clips
 
     async def normalise_and_keep(src: Path, *args: Any, **kwargs: Any) -> None:
         spans.raw_clips.append(src)
         await normalise(src, *args, **kwargs)
 
-    pipeline_module.normalise_clip = spans.wrap("ffmpeg normalise clip", normalise_and_keep)  # type: ignore[assignment]
+    render_module.normalise_clip = spans.wrap("ffmpeg normalise clip", normalise_and_keep)  # type: ignore[assignment]
 
     async def stitch_and_keep(clips: list[Path], *args: Any, **kwargs: Any) -> None:
         spans.stitched.append(list(clips))
         await stitch(clips, *args, **kwargs)
 
-    pipeline_module.stitch_clips = spans.wrap("ffmpeg stitch", stitch_and_keep)  # type: ignore[assignment]
-    for method, name in (
-        ("generate_storyboard", "worker: storyboard task"),
-        ("render", "worker: render task"),
-        ("predict_media", "pipeline.predict_media"),
-        ("update_scene", "pipeline.update_scene (db+publish)"),
-        ("estimate_render", "pipeline.estimate_render"),
-        ("stitch", "pipeline.stitch (+thumb, store)"),
-    ):
-        setattr(Pipeline, method, spans.wrap(name, getattr(Pipeline, method)))
+    render_module.stitch_clips = spans.wrap("ffmpeg stitch", stitch_and_keep)  # type: ignore[assignment]
+    tasks_module.generate_storyboard = spans.wrap(  # type: ignore[assignment]
+        "worker: storyboard task", storyboard_module.generate_storyboard
+    )
+    tasks_module.render = spans.wrap("worker: render task", render_module.render)  # type: ignore[assignment]
+    Ledger.media = spans.wrap("ledger.media", Ledger.media)  # type: ignore[method-assign]
+    Run.update_scene = spans.wrap("run.update_scene (db+publish)", Run.update_scene)  # type: ignore[method-assign]
+    storyboard_module.estimate_render = spans.wrap(  # type: ignore[assignment]
+        "render.estimate_render", render_module.estimate_render
+    )
+    render_module.stitch = spans.wrap("render.stitch (+thumb, store)", render_module.stitch)  # type: ignore[assignment]
     AssetStore.store_file = spans.wrap("store_file (probe, sha, db)", AssetStore.store_file)  # type: ignore[method-assign]
     for method in ("plan", "still", "clip"):
         setattr(

@@ -5,7 +5,7 @@ Four processes on loopback, plus an embedded Valkey:
 
 - this one (orchestrator and publisher): makes the temp dir, the Valkey and the jobs
   (``createJob`` over HTTP), reads the server's memory from /proc, and publishes the events:
-  the JSON of ``reelforge.runtime.progress_payload`` for the real job row, on ``job:{id}``,
+  the JSON of ``reelforge.jobs.repository.progress_payload`` for the real job row, on ``job:{id}``,
   with ``message = "t=<time.time()>"`` taken just before the PUBLISH;
 - the API (``--serve``): the app as ``reelforge serve`` runs it (same uvicorn options:
   websockets-sansio, lifespan on, no access log), without the in-process worker, logging at
@@ -444,12 +444,11 @@ async def orchestrate(opts: argparse.Namespace, tmp: Path) -> None:
     from reelforge.auth import mint_token
     from reelforge.cli import free_port, migrate
     from reelforge.config import Settings
-    from reelforge.db import create_engine, create_sessionmaker, session_scope
+    from reelforge.db import create_engine, create_sessionmaker, unit_of_work
     from reelforge.embedded import EmbeddedValkey
     from reelforge.events import job_channel, publish
-    from reelforge.jobs.repository import JobChange, JobRepository
+    from reelforge.jobs.repository import JobChange, JobRepository, progress_payload
     from reelforge.models import Job
-    from reelforge.runtime import progress_payload
 
     valkey = EmbeddedValkey(tmp / "valkey")
     redis_url = valkey.start()
@@ -487,9 +486,9 @@ async def orchestrate(opts: argparse.Namespace, tmp: Path) -> None:
         await http_ready(base, server)
         token = mint_token(settings, client_id="bench", user_id="bench", ttl=timedelta(hours=1))
         job_ids = await create_jobs(base, token, opts.jobs)
-        async with session_scope(create_sessionmaker(engine)) as session:
+        async with unit_of_work(create_sessionmaker(engine)) as unit:
             jobs: list[Job] = [
-                await JobRepository(session).get(job_id, client_id=None) for job_id in job_ids
+                await JobRepository(unit).get(job_id, client_id=None) for job_id in job_ids
             ]
         client = Client(
             {

@@ -60,7 +60,7 @@ def serve(kind: str, port: int, storage: Path, storage_url: str | None) -> None:
     from starlette.routing import Route
 
     from reelforge.config import Settings
-    from reelforge.db import Base, create_engine, create_sessionmaker, session_scope
+    from reelforge.db import Base, UnitOfWork, create_engine, create_sessionmaker, unit_of_work
     from reelforge.observability.logging import configure_logging
     from reelforge.ratelimit import RateLimiter
     from reelforge.storage.blobs import BlobStore, open_blob_store
@@ -126,9 +126,9 @@ def serve(kind: str, port: int, storage: Path, storage_url: str | None) -> None:
             redis_url: str = "redis://127.0.0.1:1/0"
 
             @asynccontextmanager
-            async def session(self) -> AsyncIterator[AsyncSession]:
-                async with session_scope(self.sessions) as session:
-                    yield session
+            async def unit(self) -> AsyncIterator[UnitOfWork]:
+                async with unit_of_work(self.sessions) as unit:
+                    yield unit
 
         configure_logging(settings)
         engine = create_engine(settings.resolved_database_url)
