@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2)
     graphql_max_tokens: int = Field(default=2000, ge=50)
     graphql_max_aliases: int = Field(default=15, ge=1)
+    # Fields × list sizes (`first`, or a list's most items) one operation may ask for.
+    graphql_max_cost: int = Field(default=10_000, ge=10)
     graphql_introspection: bool | None = None  # default: on except in production
     allowed_origins: list[str] = Field(default_factory=list)  # websockets; empty = any origin
     clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads

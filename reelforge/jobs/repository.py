@@ -34,6 +34,7 @@ from reelforge.models import (
     as_utc_iso,
 )
 
+DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 BUDGET_EPSILON = 1e-9  # dollars: float sums that equal the budget still fit
 
@@ -151,7 +152,7 @@ class JobRepository:
         self,
         client_id: str,
         *,
-        first: int = 20,
+        first: int = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         status: JobStatus | None = None,
         campaign_id: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from reelforge.jobs.repository import encode_cursor
+from reelforge.jobs.repository import DEFAULT_PAGE_SIZE, encode_cursor
 from reelforge.models import JobStatus
 from reelforge.providers.base import PredictionKind
 from reelforge.schema.context import Info
@@ -19,7 +19,7 @@ async def job(info: Info, id: strawberry.ID) -> Job:
 
 async def jobs(
     info: Info,
-    first: int = 20,
+    first: int = DEFAULT_PAGE_SIZE,
     after: str | None = None,
     status: JobStatus | None = None,
     campaign_id: str | None = None,

@@ -25,6 +25,7 @@ from reelforge.resolvers import jobs as job_resolvers
 from reelforge.resolvers import progress as progress_resolvers
 from reelforge.resolvers import webhooks as webhook_resolvers
 from reelforge.schema.context import UnitOfWorkExtension
+from reelforge.schema.cost import QueryCost
 from reelforge.schema.extensions import (
     ErrorCodes,
     OperationMetrics,
@@ -154,6 +155,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: QueryCost(max_cost=settings.graphql_max_cost),
     ]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
