@@ -130,6 +130,15 @@ class UnitOfWork:
     def on_rollback(self, hook: Hook) -> None:
         self._on_rollback.append(hook)
 
+    async def end_reads(self) -> None:
+        """End the session's current transaction and give its connection back, keeping the
+        session, its objects and the hooks: for a unit that has only read so far (a
+        GraphQL query between two batches of loads), so it holds a connection only while a
+        statement runs, not while Python assembles the answer."""
+        session = self._session
+        if session is not None and session.in_transaction():
+            await _shielded(session.commit())
+
     async def commit(self) -> None:
         hooks, self._after_commit = self._after_commit, []
         self._on_rollback = []

@@ -42,16 +42,24 @@ from reelforge.webhooks.service import WebhookService
 class Operation:
     """One GraphQL operation's unit of work and DataLoaders."""
 
-    def __init__(self, context: Context, is_streaming: Callable[[], bool]) -> None:
+    def __init__(self, context: Context, operation_type: Callable[[], OperationType]) -> None:
         self.context = context
-        self._is_streaming = is_streaming
+        self._operation_type = operation_type
         self.unit = UnitOfWork(context.runtime.sessions)
+
+    # The operation type is known once the document is parsed, before any resolver runs.
 
     @cached_property
     def streaming(self) -> bool:
-        """A subscription: each use commits at once, and DataLoaders cache nothing (the
-        operation type is known once the document is parsed, before any resolver runs)."""
-        return self._is_streaming()
+        """A subscription: each use commits at once, and DataLoaders cache nothing."""
+        return self._operation_type() is OperationType.SUBSCRIPTION
+
+    @cached_property
+    def read_only(self) -> bool:
+        """A query: its transaction ends after each use, so the connection goes back to
+        the pool while the answer is assembled (a mutation keeps its transaction to the
+        end: all of it is committed or none)."""
+        return self._operation_type() is OperationType.QUERY
 
     @cached_property
     def assets(self) -> DataLoader[str, Asset | None]:
@@ -76,6 +84,8 @@ class Operation:
                 yield self.unit
                 if self.streaming:
                     await self.unit.commit()
+                elif self.read_only:
+                    await self.unit.end_reads()
             except SQLAlchemyTimeoutError as exc:
                 raise pool_exhausted(exc) from exc
             except BaseException:
@@ -170,9 +180,7 @@ class UnitOfWorkExtension(SchemaExtension):
         if not isinstance(context, Context):
             yield
             return
-        operation = Operation(
-            context, lambda: execution.operation_type is OperationType.SUBSCRIPTION
-        )
+        operation = Operation(context, lambda: execution.operation_type)
         token = _operation.set(operation)
         try:
             yield

@@ -1,0 +1,302 @@
+"""One unit of work per operation: a constant number of queries per page, no pool
+exhaustion under concurrent load (HTTP and one websocket), connections returned by
+cancelled operations, a coded answer when the pool is exhausted, and a cost limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from sqlalchemy import event, text
+
+from reelforge.app import create_app
+from reelforge.config import Settings
+from reelforge.jobs.repository import JobRepository
+from reelforge.jobs.scenes import Scene, dump_scenes
+from reelforge.models import Asset, Export, Job, JobStatus
+from reelforge.runtime import Runtime
+from tests.conftest import make_token
+from tests.helpers import create_job, error_code, gql, wait_for_status
+from tests.live import live_server
+
+DASHBOARD = """
+query($first: Int!) {
+  jobs(first: $first) {
+    totalCount
+    edges { node {
+      id status
+      scenes { index image { id url } clip { id } }
+      thumbnail { id url }
+      exports { id status asset { id } }
+      events { type message }
+    } }
+  }
+}
+"""
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The pool of the report: 5 + 10 connections, stalled by 15 parallel dashboards. The
+    # wait allowed is generous: this shared 2-core test machine may run ~20 busy processes.
+    return settings.model_copy(
+        update={
+            "database_pool_size": 5,
+            "database_max_overflow": 10,
+            "database_pool_timeout": timedelta(seconds=60),
+        }
+    )
+
+
+async def seed_jobs(runtime: Runtime, count: int, *, scenes: int = 3) -> list[str]:
+    """Completed-looking jobs with stills, a thumbnail, an export and events."""
+    ids: list[str] = []
+    async with runtime.unit() as unit:
+        repo = JobRepository(unit)
+        for n in range(count):
+            job = await repo.create(
+                Job(
+                    client_id="acme",
+                    user_id="alice",
+                    prompt=f"brief {n}",
+                    params={"scene_count": scenes, "target_duration": 3.0},
+                    status=JobStatus.PENDING.value,
+                ),
+                actor="alice",
+            )
+            assets = [
+                Asset(
+                    client_id="acme",
+                    job_id=job.id,
+                    kind="image",
+                    content_type="image/png",
+                    size_bytes=1,
+                    sha256="0" * 64,
+                    storage_key=f"jobs/{job.id}/image/{i}.png",
+                )
+                for i in range(scenes + 1)
+            ]
+            unit.session.add_all(assets)
+            await unit.session.flush()
+            data = dump_scenes(
+                [
+                    Scene(i, f"scene {i}", "p", "m", 1.0, image_asset_id=assets[i].id)
+                    for i in range(scenes)
+                ]
+            )
+            await repo.update(job, storyboard_data=data, thumbnail_asset_id=assets[-1].id)
+            await repo.add_exports(
+                [Export(job_id=job.id, format={"aspect_ratio": "1:1"}, format_key=f"k{n}")]
+            )
+            ids.append(job.id)
+    return ids
+
+
+@contextmanager
+def count_selects(runtime: Runtime) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_page_of_jobs_runs_a_constant_number_of_selects(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await seed_jobs(runtime, 20)
+    counts = {}
+    for first in (2, 20):
+        with count_selects(runtime) as statements:
+            body = await gql(client, DASHBOARD, first=first)
+        assert not body.get("errors"), body
+        edges = body["data"]["jobs"]["edges"]
+        assert len(edges) == first
+        assert all(len(e["node"]["scenes"]) == 3 for e in edges)
+        assert all(e["node"]["scenes"][0]["image"]["url"] for e in edges)
+        assert all(len(e["node"]["exports"]) == 1 for e in edges)
+        counts[first] = len(statements)
+    # count, page, assets, exports' assets, exports, events: whatever the page size.
+    assert counts[2] == counts[20] <= 7, counts
+
+
+async def test_fifty_dashboards_and_a_create_job_all_succeed_over_http(
+    client: httpx.AsyncClient, runtime: Runtime, worker: Any
+) -> None:
+    await seed_jobs(runtime, 20)
+
+    async def dashboard() -> None:
+        body = await gql(client, DASHBOARD, first=20)
+        assert not body.get("errors"), body["errors"]
+
+    results = await asyncio.gather(
+        *(dashboard() for _ in range(50)), create_job(client), return_exceptions=True
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert not failures, failures[:3]
+    job = results[-1]
+    assert isinstance(job, dict)
+    await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE", timeout=90)
+    assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_fifty_operations_over_one_websocket_all_succeed(
+    settings: Settings, runtime: Runtime, worker: Any
+) -> None:
+    await seed_jobs(runtime, 20)
+    app = create_app(settings, runtime=runtime)
+    token = make_token(settings)
+    create = (
+        'mutation { createJob(input: {brief: "Lemonade for summer days", sceneCount: 2, '
+        "targetDuration: 2.0, resolution: R480P}) { id } }"
+    )
+    async with (
+        live_server(app) as host,
+        websockets.connect(
+            f"ws://{host}/graphql",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        ) as ws,
+    ):
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        for n in range(50):
+            payload = {"query": DASHBOARD, "variables": {"first": 20}}
+            await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+        await ws.send(
+            json.dumps({"id": "create", "type": "subscribe", "payload": {"query": create}})
+        )
+        answers: dict[str, dict[str, Any]] = {}
+        completed: set[str] = set()
+        while len(completed) < 51:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            if message["type"] == "next":
+                answers[message["id"]] = message["payload"]
+            elif message["type"] == "complete":
+                completed.add(message["id"])
+            elif message["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+            else:
+                raise AssertionError(message)
+    assert len(answers) == 51
+    assert all(not a.get("errors") for a in answers.values()), [
+        a["errors"] for a in answers.values() if a.get("errors")
+    ][:3]
+    job_id = answers["create"]["data"]["createJob"]["id"]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://t",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        await wait_for_status(client, job_id, "STORYBOARD_COMPLETE", timeout=90)
+
+
+async def test_cancelled_operations_give_their_connections_back(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await seed_jobs(runtime, 10)
+    rng = random.Random(13)
+    for _ in range(100):
+        task = asyncio.ensure_future(gql(client, DASHBOARD, first=10))
+        await asyncio.sleep(rng.uniform(0, 0.03))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    for _ in range(50):  # a close in flight finishes on its own
+        if runtime.engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.02)
+    assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    body = await gql(client, DASHBOARD, first=10)
+    assert not body.get("errors") and len(body["data"]["jobs"]["edges"]) == 10
+
+
+@pytest.fixture
+async def tiny_pool_runtime(
+    settings: Settings, redis_url: str, flushed_redis: Any
+) -> AsyncIterator[Runtime]:
+    settings = settings.model_copy(
+        update={
+            "database_pool_size": 1,
+            "database_max_overflow": 0,
+            "database_pool_timeout": timedelta(seconds=0.3),
+        }
+    )
+    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
+    runtime = await Runtime.start(settings, redis_url=redis_url)
+    yield runtime
+    await runtime.aclose()
+
+
+async def test_an_exhausted_pool_answers_service_unavailable_then_recovers(
+    tiny_pool_runtime: Runtime,
+) -> None:
+    runtime = tiny_pool_runtime
+    app = create_app(runtime.settings, runtime=runtime)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://t",
+        headers={"Authorization": f"Bearer {make_token(runtime.settings)}"},
+    ) as client:
+        async with runtime.engine.connect() as held:  # the only connection, busy
+            await held.execute(text("SELECT 1"))
+            body = await gql(client, "{ jobs(first: 5) { totalCount } }")
+            assert error_code(body) == "SERVICE_UNAVAILABLE"
+            assert body["errors"][0]["extensions"]["retryAfter"] > 0
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+        body = await gql(client, "{ jobs(first: 5) { totalCount } }")
+        assert body["data"]["jobs"]["totalCount"] == 0
+        assert (await client.get("/readyz")).status_code == 200
+
+
+ALIASED = (
+    "{ "
+    + " ".join(
+        f"a{n}: jobs(first: 100) {{ edges {{ node {{ events {{ id }} scenes {{ image {{ id }} }} }} }} }}"
+        for n in range(15)
+    )
+    + " }"
+)
+
+
+async def test_the_fifteen_alias_query_is_refused_and_the_service_answers_right_after(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    await seed_jobs(runtime, 5)
+    with count_selects(runtime) as statements:
+        body = await gql(client, ALIASED)
+    assert error_code(body) == "BAD_USER_INPUT"
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["reason"] == "QUERY_TOO_COMPLEX"
+    assert extensions["cost"] > extensions["maxCost"]
+    assert statements == []  # refused before anything ran
+    body = await gql(client, DASHBOARD, first=20)
+    assert not body.get("errors") and len(body["data"]["jobs"]["edges"]) == 5
+
+
+async def test_a_cost_given_through_a_variable_counts_too(client: httpx.AsyncClient) -> None:
+    query = "query($n: Int!) { jobs(first: $n) { edges { node { events { id } } } } }"
+    assert error_code(await gql(client, query, n=100)) is None
+    many = (
+        "query($n: Int!) { "
+        + " ".join(
+            f"a{i}: jobs(first: $n) {{ edges {{ node {{ events {{ id }} }} }} }}" for i in range(3)
+        )
+        + " }"
+    )
+    assert error_code(await gql(client, many, n=100)) == "BAD_USER_INPUT"
