@@ -78,6 +78,8 @@ def cost_rule(max_cost: int, variables: Mapping[str, Any]) -> type[ValidationRul
     return CostRule
 
 
+MAX_INT = 2**31 - 1  # GraphQL's Int
+MAX_INT_DIGITS = 10
 MAX_FRAGMENT_DEPTH = 32  # fragments spread inside fragments; cycles are another rule's error
 
 
@@ -146,7 +148,10 @@ def _first(node: FieldNode, variables: Mapping[str, Any]) -> int | None:
             continue
         value = argument.value
         if isinstance(value, IntValueNode):
-            return max(0, int(value.value)) if len(value.value) < 10 else 10**9
+            number = int(value.value) if len(value.value) <= MAX_INT_DIGITS else None
+            if number is None or not 0 <= number <= MAX_INT:
+                return DEFAULT_PAGE_SIZE  # not a valid Int: another rule reports it
+            return number
         if isinstance(value, VariableNode):
             given = variables.get(value.name.value)
             return max(0, given) if isinstance(given, int) else DEFAULT_PAGE_SIZE
