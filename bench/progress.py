@@ -42,7 +42,7 @@ Diagnostics (separate runs; their figures are not the benchmark's):
   subscribers hold (by line, file, object type, live task) and where its CPU goes;
 - ``--connect-only``: the memory of acknowledged websockets without a subscription;
 - ``--try gc-default,deflate``: undo what `reelforge serve` ships with (its GC tuning,
-  ``reelforge.cli.tune_gc``; no per-message deflate) to see what each is worth.
+  ``reelforge.startup.tune_gc``; no per-message deflate) to see what each is worth.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ def serve(port: int, diagnose: bool, tweaks: list[str]) -> None:
     import uvicorn
 
     from reelforge import app as app_module
-    from reelforge.cli import server_config, tune_gc
     from reelforge.config import Settings
     from reelforge.observability.logging import configure_logging
+    from reelforge.startup import server_config, tune_gc
 
     raise_open_files()
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -442,13 +442,13 @@ async def orchestrate(opts: argparse.Namespace, tmp: Path) -> None:
     from redis import asyncio as aioredis
 
     from reelforge.auth import mint_token
-    from reelforge.cli import free_port, migrate
     from reelforge.config import Settings
     from reelforge.db import create_engine, create_sessionmaker, unit_of_work
     from reelforge.embedded import EmbeddedValkey
     from reelforge.events import job_channel, publish
     from reelforge.jobs.repository import JobChange, JobRepository, progress_payload
     from reelforge.models import Job
+    from reelforge.startup import free_port, migrate
 
     valkey = EmbeddedValkey(tmp / "valkey")
     redis_url = valkey.start()

@@ -4,89 +4,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import structlog
 
 from reelforge.config import ConfigError, Settings, get_settings
-from reelforge.db import is_sqlite
+from reelforge.media.formats import ASPECT_RATIOS, RESOLUTIONS
 from reelforge.observability.logging import configure_logging
+from reelforge.startup import dev_token, migrate, prepare, redis_for, server_config, tune_gc
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_PORT = 8000
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def alembic_config(database_url: str) -> Any:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
-
-
-def migrate(settings: Settings) -> None:
-    """Upgrade the database to the newest revision; a no-op when it is already there."""
-    from alembic import command
-
-    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings.resolved_database_url), "head")
-    log.info("migrate.done", database=settings.resolved_database_url.split("@")[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def dev_token(settings: Settings, *, client_id: str = "dev", user_id: str = "developer") -> str:
-    from reelforge.auth import mint_token
-
-    return mint_token(settings, client_id=client_id, user_id=user_id, ttl=timedelta(days=7))
-
-
-def server_config(app: Any, host: str, port: int) -> Any:
-    """uvicorn as `reelforge serve` runs it (benchmarks start the API the same way)."""
-    import uvicorn
-
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        lifespan="on",
-        timeout_graceful_shutdown=20,
-        proxy_headers=True,
-        ws="websockets-sansio",
-        access_log=False,  # RequestContextMiddleware logs requests without query strings
-        # Progress frames are tiny; per-socket deflate state costs ~40 KB per subscriber.
-        ws_per_message_deflate=False,
-    )
 
 
 def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> None:
     import uvicorn
 
     from reelforge.app import create_app
-    from reelforge.embedded import EmbeddedValkey
 
-    settings.video_storage_path.mkdir(parents=True, exist_ok=True)
-    if is_sqlite(settings.resolved_database_url):
-        migrate(settings)
-    valkey = None if settings.redis_url else EmbeddedValkey(settings.video_storage_path / "valkey")
-    redis_url = settings.redis_url or (valkey.start() if valkey else "")
-    try:
+    prepare(settings)
+    with redis_for(settings) as redis_url:
         app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
         server = uvicorn.Server(server_config(app, host, port))
         if banner and settings.resolved_log_format == "console":  # JSON logs stay pure JSON
@@ -107,18 +50,6 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
             signal.signal(sig, _exit_cleanly)
         tune_gc()
         server.run()
-    finally:
-        if valkey is not None:
-            valkey.stop()
-
-
-def tune_gc() -> None:
-    """Fewer, cheaper garbage collections for a long-running server: everything alive after
-    start-up is frozen out of the collector's scans, and the young generation is collected
-    less often. Measured with 1,000 subscribers (bench/progress.py): p99 delivery 300 → 30 ms."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 100)
 
 
 def _exit_cleanly(signum: int, _frame: object) -> None:
@@ -210,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_gen = sub.add_parser("generate", help="brief → storyboard → approve → render → video file")
     p_gen.add_argument("brief")
     p_gen.add_argument("--scenes", type=int, default=4)
-    p_gen.add_argument("--aspect", default="16:9", choices=["16:9", "9:16", "1:1", "4:5"])
-    p_gen.add_argument("--resolution", default="720p", choices=["480p", "720p", "1080p"])
+    p_gen.add_argument("--aspect", default="16:9", choices=ASPECT_RATIOS)
+    p_gen.add_argument("--resolution", default="720p", choices=list(RESOLUTIONS))
     p_gen.add_argument("--duration", type=float, default=None, help="seconds (default 3 per scene)")
     p_gen.add_argument("--style", default=None)
     p_gen.add_argument("--yes", action="store_true", help="approve without asking")

@@ -34,32 +34,25 @@ async def local_server(settings: Settings) -> AsyncIterator[tuple[str, str]]:
     import uvicorn
 
     from reelforge.app import create_app
-    from reelforge.cli import dev_token, free_port, migrate
-    from reelforge.db import is_sqlite
-    from reelforge.embedded import EmbeddedValkey
+    from reelforge.startup import dev_token, free_port, prepare, redis_for, server_config
 
-    if is_sqlite(settings.resolved_database_url):
-        await asyncio.to_thread(migrate, settings)  # alembic runs its own event loop
-    valkey = None if settings.redis_url else EmbeddedValkey(settings.video_storage_path / "valkey")
-    redis_url = settings.redis_url or (valkey.start() if valkey else "")
-    port = free_port()
-    app = create_app(settings, redis_url=redis_url, embedded_worker=True)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise GenerateError("the local server did not start")
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", dev_token(settings)
-    finally:
-        server.should_exit = True
-        await task
-        if valkey is not None:
-            valkey.stop()
+    await asyncio.to_thread(prepare, settings)  # alembic runs its own event loop
+    with redis_for(settings) as redis_url:
+        port = free_port()
+        app = create_app(settings, redis_url=redis_url, embedded_worker=True)
+        # The same uvicorn settings as `serve` (no access log: URLs carry signatures).
+        server = uvicorn.Server(server_config(app, "127.0.0.1", port))
+        task = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise GenerateError("the local server did not start")
+                await asyncio.sleep(0.05)
+            yield f"http://127.0.0.1:{port}", dev_token(settings)
+        finally:
+            server.should_exit = True
+            await task
 
 
 class Client:

@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 import websockets
 
-from reelforge.cli import free_port
+from reelforge.startup import free_port
 
 
 @asynccontextmanager

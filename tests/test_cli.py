@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from reelforge.auth import verify_token
-from reelforge.cli import free_port
 from reelforge.config import Settings
+from reelforge.startup import free_port
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reelforge.cli import free_port
+from reelforge.startup import free_port
 from tests.test_cli import _env, _wait_ready, cli_token
 
 

@@ -23,7 +23,7 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests)
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from reelforge.cli import alembic_config as make_alembic_config
+from reelforge.startup import alembic_config as make_alembic_config
 from tests.conftest import CI
 
 alembic_runner = create_alembic_fixture()

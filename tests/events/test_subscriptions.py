@@ -121,8 +121,8 @@ async def test_a_worker_in_another_process_publishes_to_the_api(
 async def test_a_redis_restart_mid_job_still_delivers_the_final_state(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from reelforge.cli import free_port
     from reelforge.jobs.storyboard import generate_storyboard
+    from reelforge.startup import free_port
     from tests.helpers import job_run
 
     valkey = EmbeddedValkey(tmp_path / "restartable", port=free_port())

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from reelforge.cli import free_port
 from reelforge.runtime import Runtime
+from reelforge.startup import free_port
 from tests.helpers import create_job, gql, job_run, mutate, wait_for_status
 from tests.test_cli import _env, _wait_ready, cli_token
 
