@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,79 +13,29 @@ import pytest
 from reelforge.auth import verify_token
 from reelforge.config import Settings
 from reelforge.startup import free_port
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({"VIDEO_STORAGE_PATH": str(tmp_path / "data"), "PROVIDER": "preview", **extra})
-    return env
-
-
-def _valkeys_under(path: Path) -> list[int]:
-    """Pids of valkey-server processes running in a folder under `path` (Valkey rewrites
-    its command line, but it runs with its data folder as working directory)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-            cwd = str((proc / "cwd").resolve())
-        except OSError:
-            continue
-        if "valkey-server" in cmdline and cwd.startswith(str(path)):
-            pids.append(int(proc.name))
-    return pids
-
-
-def cli_token(tmp_path: Path, client: str = "acme", user: str = "alice") -> str:
-    """A token minted the way a user does it: `reelforge token`."""
-    result = subprocess.run(
-        [sys.executable, "-m", "reelforge.cli", "token", "--client", client, "--user", user],
-        env=_env(tmp_path),
-        capture_output=True,
-        check=True,
-    )
-    return result.stdout.decode().strip()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"serve exited early: {process.stderr.read().decode()[-3000:] if process.stderr else ''}"
-            )
-        try:
-            response = httpx.get(f"{base}/readyz", timeout=2)
-            if response.status_code == 200:
-                return response
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("serve did not become ready")
+from tests.processes import cli_token, env, valkeys_under, wait_ready
 
 
 def test_serve_answers_health_and_leaves_no_valkey_behind(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
-        env=_env(tmp_path),
+        env=env(tmp_path),
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        ready = _wait_ready(base, process)
+        ready = wait_ready(base, process)
         assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "storage": "ok"}
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
-        assert _valkeys_under(tmp_path), "serve should run an embedded Valkey"
+        assert valkeys_under(tmp_path), "serve should run an embedded Valkey"
         assert b"# HELP http_request_duration_seconds" in httpx.get(f"{base}/metrics").content
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr.decode()[-3000:]
     assert "Bearer " in stderr.decode()  # the ready-made development token
-    assert not _valkeys_under(tmp_path)
+    assert not valkeys_under(tmp_path)
     assert (tmp_path / "data" / "reelforge.db").exists()
     assert (tmp_path / "data" / "valkey" / "appendonlydir").exists()  # AOF on
 
@@ -96,7 +44,7 @@ def test_migrate_twice_changes_nothing(tmp_path: Path) -> None:
     for _ in range(2):
         result = subprocess.run(
             [sys.executable, "-m", "reelforge.cli", "migrate"],
-            env=_env(tmp_path),
+            env=env(tmp_path),
             capture_output=True,
         )
         assert result.returncode == 0, result.stderr.decode()
@@ -110,7 +58,7 @@ def test_token_mints_a_verifiable_jwt(tmp_path: Path) -> None:
 def test_production_refuses_a_placeholder_secret(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reelforge.cli", "migrate"],
-        env=_env(tmp_path, ENV="production", JWT_SECRET="change-me"),
+        env=env(tmp_path, ENV="production", JWT_SECRET="change-me"),
         capture_output=True,
     )
     assert result.returncode == 2
@@ -137,10 +85,10 @@ def test_generate_makes_a_video_on_a_fresh_install(tmp_path: Path) -> None:
             "--out",
             str(out),
         ],
-        env=_env(tmp_path),
+        env=env(tmp_path),
         capture_output=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert out.stat().st_size > 1000 and out.read_bytes()[4:8] == b"ftyp"
-    assert b"wrote" in result.stderr and not _valkeys_under(tmp_path)
+    assert b"wrote" in result.stderr and not valkeys_under(tmp_path)

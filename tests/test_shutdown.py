@@ -13,7 +13,14 @@ import httpx
 import pytest
 
 from reelforge.startup import free_port
-from tests.test_cli import _env, _wait_ready, cli_token
+from tests.processes import (
+    cli_token,
+    graphql,
+    job_status,
+    replicate_env,
+    start_serve,
+    wait_status,
+)
 
 
 @pytest.fixture
@@ -37,72 +44,25 @@ def slow_replicate() -> Iterator[str]:
     process.wait(10)
 
 
-def _replicate_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
-    return _env(
-        tmp_path,
-        PROVIDER="replicate",
-        REPLICATE_API_TOKEN="r8_test_token_for_the_fake",
-        REPLICATE_BASE_URL=url,
-        REPLICATE_POLL_INTERVAL="0.1",
-        **extra,
-    )
-
-
-def _graphql(base: str, token: str, query: str) -> dict[str, object]:
-    body = httpx.post(
-        f"{base}/graphql",
-        json={"query": query},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    ).json()
-    assert not body.get("errors"), body
-    data: dict[str, object] = body["data"]
-    return data
-
-
-def _status(base: str, token: str, job_id: str) -> str:
-    data = _graphql(base, token, f'{{ job(id: "{job_id}") {{ status }} }}')
-    return str(data["job"]["status"])  # type: ignore[index]
-
-
-def _start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    _wait_ready(base, process)
-    return process, base
-
-
-def _wait_status(base: str, token: str, job_id: str, wanted: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while (status := _status(base, token, job_id)) != wanted:
-        assert time.monotonic() < deadline, f"still {status}"
-        time.sleep(0.1)
-
-
 CREATE = 'mutation { createJob(input: {brief: "Trail shoes. Light and tough.", sceneCount: 1, targetDuration: 2, resolution: R480P}) { id } }'
 
 
 def test_serve_stopped_mid_task_resumes_it_after_restart(
     tmp_path: Path, slow_replicate: str
 ) -> None:
-    env = _replicate_env(tmp_path, slow_replicate)
+    env = replicate_env(tmp_path, slow_replicate)
     token = cli_token(tmp_path)
-    process, base = _start_serve(tmp_path, env)
-    job_id = str(_graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
-    _wait_status(base, token, job_id, "GENERATING_STORYBOARD")
+    process, base = start_serve(tmp_path, env)
+    job_id = str(graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
+    wait_status(base, token, job_id, "GENERATING_STORYBOARD")
     time.sleep(0.5)  # the plan prediction is in flight at the fake
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr.decode()[-3000:]
 
-    process, base = _start_serve(tmp_path, env)  # same storage: SQLite file and Valkey AOF
+    process, base = start_serve(tmp_path, env)  # same storage: SQLite file and Valkey AOF
     try:
-        _wait_status(base, token, job_id, "STORYBOARD_COMPLETE")
+        wait_status(base, token, job_id, "STORYBOARD_COMPLETE")
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
@@ -114,7 +74,7 @@ def test_worker_finishes_its_running_task_on_sigterm(
     import redis as sync_redis
 
     sync_redis.Redis.from_url(redis_url).flushdb()
-    env = _replicate_env(
+    env = replicate_env(
         tmp_path,
         slow_replicate,
         REDIS_URL=redis_url,
@@ -122,18 +82,18 @@ def test_worker_finishes_its_running_task_on_sigterm(
         WORKER_METRICS_PORT=str(free_port()),
     )
     token = cli_token(tmp_path)
-    api, base = _start_serve(tmp_path, env)
+    api, base = start_serve(tmp_path, env)
     worker = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli", "worker"], env=env, stderr=subprocess.PIPE
     )
     try:
-        job_id = str(_graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
-        _wait_status(base, token, job_id, "GENERATING_STORYBOARD")
+        job_id = str(graphql(base, token, CREATE)["createJob"]["id"])  # type: ignore[index]
+        wait_status(base, token, job_id, "GENERATING_STORYBOARD")
         time.sleep(0.5)
         worker.send_signal(signal.SIGTERM)  # stops taking work, lets the running task finish
         _, stderr = worker.communicate(timeout=60)
         assert worker.returncode == 0, stderr.decode()[-3000:]
-        assert _status(base, token, job_id) == "STORYBOARD_COMPLETE"
+        assert job_status(base, token, job_id) == "STORYBOARD_COMPLETE"
     finally:
         api.send_signal(signal.SIGTERM)
         api.communicate(timeout=60)

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from reelforge.runtime import Runtime
 from reelforge.startup import free_port
 from tests.helpers import create_job, gql, job_run, mutate, wait_for_status
-from tests.test_cli import _env, _wait_ready, cli_token
+from tests.processes import cli_token, env, wait_ready
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -94,13 +94,13 @@ def test_serve_logs_are_json_with_job_context_and_no_secrets(tmp_path: Path) -> 
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
-        env=_env(tmp_path, LOG_FORMAT="json", LOG_LEVEL="INFO"),
+        env=env(tmp_path, LOG_FORMAT="json", LOG_LEVEL="INFO"),
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     token = cli_token(tmp_path)
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process)
         headers = {"Authorization": f"Bearer {token}"}
         query = 'mutation { createJob(input: {brief: "Sparkling water, zero sugar.", sceneCount: 1, targetDuration: 2, resolution: R480P}) { id } }'
         job_id = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers).json()[

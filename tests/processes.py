@@ -1,0 +1,121 @@
+"""Helpers for tests that run Reelforge as its own processes (`reelforge serve`, `reelforge
+worker`, `reelforge token`), the way a user or an operator starts it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from reelforge.startup import free_port
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"VIDEO_STORAGE_PATH": str(tmp_path / "data"), "PROVIDER": "preview", **extra})
+    return env
+
+
+def valkeys_under(path: Path) -> list[int]:
+    """Pids of valkey-server processes running in a folder under `path` (Valkey rewrites
+    its command line, but it runs with its data folder as working directory)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            cwd = str((proc / "cwd").resolve())
+        except OSError:
+            continue
+        if "valkey-server" in cmdline and cwd.startswith(str(path)):
+            pids.append(int(proc.name))
+    return pids
+
+
+def cli_token(tmp_path: Path, client: str = "acme", user: str = "alice") -> str:
+    """A token minted the way a user does it: `reelforge token`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reelforge.cli", "token", "--client", client, "--user", user],
+        env=env(tmp_path),
+        capture_output=True,
+        check=True,
+    )
+    return result.stdout.decode().strip()
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"serve exited early: {process.stderr.read().decode()[-3000:] if process.stderr else ''}"
+            )
+        try:
+            response = httpx.get(f"{base}/readyz", timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("serve did not become ready")
+
+
+def replicate_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
+    return env(
+        tmp_path,
+        PROVIDER="replicate",
+        REPLICATE_API_TOKEN="r8_test_token_for_the_fake",
+        REPLICATE_BASE_URL=url,
+        REPLICATE_POLL_INTERVAL="0.1",
+        **extra,
+    )
+
+
+def graphql(base: str, token: str, query: str) -> dict[str, object]:
+    body = httpx.post(
+        f"{base}/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert not body.get("errors"), body
+    data: dict[str, object] = body["data"]
+    return data
+
+
+def job_status(base: str, token: str, job_id: str) -> str:
+    data = graphql(base, token, f'{{ job(id: "{job_id}") {{ status }} }}')
+    return str(data["job"]["status"])  # type: ignore[index]
+
+
+def start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base, process)
+    return process, base
+
+
+def wait_status(base: str, token: str, job_id: str, wanted: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while (status := job_status(base, token, job_id)) != wanted:
+        assert time.monotonic() < deadline, f"still {status}"
+        time.sleep(0.1)
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A standalone `reelforge worker` (it needs REDIS_URL in `env`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "reelforge.cli", "worker"],
+        env={"WORKER_METRICS_PORT": str(free_port()), **env},
+        stderr=subprocess.PIPE,
+    )
