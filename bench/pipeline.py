@@ -61,7 +61,7 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.fakes.replicate and tests.live
 
-from reelforge import cli  # noqa: E402
+from reelforge import startup  # noqa: E402
 from reelforge.app import create_app  # noqa: E402
 from reelforge.auth import mint_token  # noqa: E402
 from reelforge.config import Environment, Settings  # noqa: E402
@@ -164,31 +164,40 @@ class Spans:
 
 def instrument(spans: Spans, provider: ReplicateProvider) -> None:
     """Wrap the steps of a job in this process only (no code outside bench/ is changed)."""
-    render_module.make_thumbnail = spans.wrap("ffmpeg thumbnail", clips_module.make_thumbnail)  # type: ignore[assignment]
     normalise, stitch = clips_module.normalise_clip, clips_module.stitch_clips
 
     async def normalise_and_keep(src: Path, *args: Any, **kwargs: Any) -> None:
         spans.raw_clips.append(src)
         await normalise(src, *args, **kwargs)
 
-    render_module.normalise_clip = spans.wrap("ffmpeg normalise clip", normalise_and_keep)  # type: ignore[assignment]
-
     async def stitch_and_keep(clips: list[Path], *args: Any, **kwargs: Any) -> None:
         spans.stitched.append(list(clips))
         await stitch(clips, *args, **kwargs)
 
-    render_module.stitch_clips = spans.wrap("ffmpeg stitch", stitch_and_keep)  # type: ignore[assignment]
-    tasks_module.generate_storyboard = spans.wrap(  # type: ignore[assignment]
-        "worker: storyboard task", storyboard_module.generate_storyboard
-    )
-    tasks_module.render = spans.wrap("worker: render task", render_module.render)  # type: ignore[assignment]
-    Ledger.media = spans.wrap("ledger.media", Ledger.media)  # type: ignore[method-assign]
-    Run.update_scene = spans.wrap("run.update_scene (db+publish)", Run.update_scene)  # type: ignore[method-assign]
-    storyboard_module.estimate_render = spans.wrap(  # type: ignore[assignment]
-        "render.estimate_render", render_module.estimate_render
-    )
-    render_module.stitch = spans.wrap("render.stitch (+thumb, store)", render_module.stitch)  # type: ignore[assignment]
-    AssetStore.store_file = spans.wrap("store_file (probe, sha, db)", AssetStore.store_file)  # type: ignore[method-assign]
+    wrapped: list[tuple[object, str, str, Any]] = [
+        (render_module, "make_thumbnail", "ffmpeg thumbnail", clips_module.make_thumbnail),
+        (render_module, "normalise_clip", "ffmpeg normalise clip", normalise_and_keep),
+        (render_module, "stitch_clips", "ffmpeg stitch", stitch_and_keep),
+        (
+            tasks_module,
+            "generate_storyboard",
+            "worker: storyboard task",
+            storyboard_module.generate_storyboard,
+        ),
+        (tasks_module, "render", "worker: render task", render_module.render),
+        (Ledger, "media", "ledger.media", Ledger.media),
+        (Run, "update_scene", "run.update_scene (db+publish)", Run.update_scene),
+        (
+            storyboard_module,
+            "estimate_render",
+            "render.estimate_render",
+            render_module.estimate_render,
+        ),
+        (render_module, "stitch", "render.stitch (+thumb, store)", render_module.stitch),
+        (AssetStore, "store_file", "store_file (probe, sha, db)", AssetStore.store_file),
+    ]
+    for owner, attribute, name, function in wrapped:
+        setattr(owner, attribute, spans.wrap(name, function))
     for method in ("plan", "still", "clip"):
         setattr(
             provider,
@@ -503,7 +512,7 @@ def main() -> None:
         redis_url = valkey.start()
         try:
             settings = make_settings(tmp, redis_url, opts.poll_interval)
-            cli.migrate(settings)
+            startup.migrate(settings)
             asyncio.run(bench(opts, settings, redis_url))
         finally:
             valkey.stop()

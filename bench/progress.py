@@ -214,9 +214,9 @@ class DiagnoseRoutes:
         if action == "profile/stop":
             self.profile.disable()
             out = io.StringIO()
-            stats = pstats.Stats(self.profile, stream=out)
-            stats.sort_stats("tottime").print_stats(25)
-            stats.sort_stats("cumulative").print_stats(40)
+            profile = pstats.Stats(self.profile, stream=out)
+            profile.sort_stats("tottime").print_stats(25)
+            profile.sort_stats("cumulative").print_stats(40)
             return out.getvalue()
         return "unknown"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 import websockets
+from websockets.typing import Subprotocol
 
 from reelforge.startup import free_port
 
@@ -47,7 +48,9 @@ async def subscribe(
 ) -> AsyncIterator[dict[str, Any]]:
     """Yields each `jobProgress` payload until the server completes the subscription."""
     query = f"subscription($id: ID!) {{ jobProgress(jobId: $id) {{ {fields} }} }}"
-    async with websockets.connect(f"ws://{host}/graphql", subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+    async with websockets.connect(
+        f"ws://{host}/graphql", subprotocols=[Subprotocol(protocol)]
+    ) as ws:
         await ws.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import websockets
 from sqlalchemy import event, text
+from websockets.typing import Subprotocol
 
 from reelforge.app import create_app
 from reelforge.config import Settings
@@ -168,7 +169,7 @@ async def test_fifty_operations_over_one_websocket_all_succeed(
         live_server(app) as host,
         websockets.connect(
             f"ws://{host}/graphql",
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            subprotocols=[Subprotocol("graphql-transport-ws")],
         ) as ws,
     ):
         await ws.send(

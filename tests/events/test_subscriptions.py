@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from websockets.typing import Origin, Subprotocol
 
 from reelforge.app import create_app
 from reelforge.config import Settings
@@ -66,8 +67,8 @@ async def test_a_subscriber_sees_every_step_live(
 async def test_an_unauthorised_connection_is_refused(app: Any) -> None:
     async with live_server(app) as host:
         async with websockets.connect(
-            f"ws://{host}/graphql", subprotocols=["graphql-transport-ws"]
-        ) as ws:  # type: ignore[list-item]
+            f"ws://{host}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as ws:
             await ws.send(
                 json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}})
             )
@@ -191,16 +192,16 @@ async def test_websockets_from_an_origin_not_allowed_are_refused(
         with pytest.raises(websockets.InvalidStatus) as info:
             async with websockets.connect(
                 f"ws://{host}/graphql",
-                subprotocols=["graphql-transport-ws"],
-                origin="https://evil.example",
-            ):  # type: ignore[list-item, arg-type]
+                subprotocols=[Subprotocol("graphql-transport-ws")],
+                origin=Origin("https://evil.example"),
+            ):
                 pass
         assert info.value.response.status_code == 403
         async with websockets.connect(
             f"ws://{host}/graphql",
-            subprotocols=["graphql-transport-ws"],
-            origin="https://app.example",
-        ) as ws:  # type: ignore[list-item, arg-type]
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            origin=Origin("https://app.example"),
+        ) as ws:
             await ws.send(
                 json.dumps(
                     {
