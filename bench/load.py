@@ -1,0 +1,343 @@
+"""Dashboard load while jobs render: does one busy dashboard slow the service for everyone?
+
+In one run, against the same SQLite database and the same rows:
+
+1. **baseline**: a bare Starlette endpoint that reads a dashboard's rows (a page of jobs,
+   their stills, thumbnails, exports and events) with plain SQLAlchemy, and answers JSON;
+2. **idle**: `--jobs` jobs (brief → storyboard → approve → render) on the fake Replicate
+   against an idle `reelforge serve`, timed;
+3. **load**: the same number of new jobs while `--concurrency` clients send
+   `jobs(first: 20) { … scenes { image { url } } exports events … }` for `--duration`.
+
+Printed: dashboard p50 / p99 latency, errors and throughput under load, the throughput
+ratio to the bare endpoint (goal ≥ 0.3), and the jobs' wall time under load against idle
+(goal ≤ 1.2×). The API is `reelforge serve` in its own process (embedded worker, embedded
+Valkey settings), the fake Replicate another process.
+
+    python bench/load.py                                  # short: 50 clients for 5 s
+    python bench/load.py --concurrency 200 --duration 30  # the issue's figure
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-load-secret-" + "x" * 40
+DASHBOARD = """
+{ jobs(first: 20) { totalCount edges { node {
+  id status progress
+  scenes { index image { id url } }
+  thumbnail { id url }
+  exports { id status }
+  events { type }
+} } } }
+"""
+CREATE = (
+    'mutation { createJob(input: {brief: "Cold brew in a can. Smooth. Bold.", sceneCount: 2, '
+    "targetDuration: 2.0, resolution: R480P}) { id } }"
+)
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def bare_app(database_url: str) -> Any:
+    """The baseline: the dashboard's rows, read with plain SQLAlchemy in one session."""
+    from sqlalchemy import select
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from reelforge.db import create_engine, create_sessionmaker
+    from reelforge.models import Asset, Export, Job, JobEvent
+
+    engine = create_engine(database_url)
+    sessions = create_sessionmaker(engine)
+
+    async def dashboard(_: Request) -> JSONResponse:
+        async with sessions() as session:
+            jobs = list(
+                (
+                    await session.execute(
+                        select(Job)
+                        .where(Job.client_id == "bench")
+                        .order_by(Job.created_at.desc())
+                        .limit(20)
+                    )
+                ).scalars()
+            )
+            ids = [j.id for j in jobs]
+            assets = {
+                a.id: a
+                for a in (
+                    await session.execute(select(Asset).where(Asset.job_id.in_(ids)))
+                ).scalars()
+            }
+            exports = list(
+                (await session.execute(select(Export).where(Export.job_id.in_(ids)))).scalars()
+            )
+            events = list(
+                (await session.execute(select(JobEvent).where(JobEvent.job_id.in_(ids)))).scalars()
+            )
+        body = [
+            {
+                "id": j.id,
+                "status": j.status,
+                "scenes": [
+                    {"image": s.get("image_asset_id") in assets}
+                    for s in (j.storyboard_data or {}).get("scenes", [])
+                ],
+                "exports": [e.id for e in exports if e.job_id == j.id],
+                "events": [e.type for e in events if e.job_id == j.id],
+            }
+            for j in jobs
+        ]
+        return JSONResponse({"jobs": body})
+
+    return Starlette(routes=[Route("/dashboard", dashboard)])
+
+
+def serve_bare(port: int, database_url: str) -> None:
+    import uvicorn
+
+    uvicorn.run(bare_app(database_url), host="127.0.0.1", port=port, log_level="warning")
+
+
+async def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
+            try:
+                await client.get(url, timeout=2)
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def hammer(client: httpx.AsyncClient, send: Any, concurrency: int, duration: float) -> Load:
+    load = Load()
+    stop = time.monotonic() + duration
+
+    async def one_client() -> None:
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                response = await send(client)
+                ok = response.status_code == 200 and "errors" not in response.json()
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                load.latencies.append(time.perf_counter() - started)
+            else:
+                load.errors += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(one_client() for _ in range(concurrency)))
+    load.seconds = time.monotonic() - started
+    return load
+
+
+async def run_job(client: httpx.AsyncClient) -> float:
+    """One job from brief to video through the API; its wall time in seconds."""
+
+    async def call(query: str) -> dict[str, Any]:
+        body: dict[str, Any] = (await client.post("/graphql", json={"query": query})).json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+        return body
+
+    async def wait(job_id: str, status: str) -> None:
+        while True:
+            body = await call(f'{{ job(id: "{job_id}") {{ status errorMessage }} }}')
+            job = body["data"]["job"]
+            if job["status"] == status:
+                return
+            if job["status"] in ("FAILED", "CANCELED"):
+                raise RuntimeError(f"job {job['status']}: {job['errorMessage']}")
+            await asyncio.sleep(0.2)
+
+    started = time.monotonic()
+    job_id = (await call(CREATE))["data"]["createJob"]["id"]
+    await wait(job_id, "STORYBOARD_COMPLETE")
+    await call(f'mutation {{ approveStoryboard(jobId: "{job_id}") {{ id }} }}')
+    await call(f'mutation {{ renderVideo(jobId: "{job_id}") {{ id }} }}')
+    await wait(job_id, "COMPLETED")
+    return time.monotonic() - started
+
+
+async def bench(opts: argparse.Namespace, tmp: Path) -> None:
+    from pydantic import SecretStr
+
+    from reelforge.auth import mint_token
+    from reelforge.config import Settings
+    from reelforge.embedded import EmbeddedValkey
+    from reelforge.startup import free_port, migrate
+
+    storage = tmp / "storage"
+    database_url = f"sqlite+aiosqlite:///{storage / 'reelforge.db'}"
+    valkey = EmbeddedValkey(tmp / "valkey")
+    redis_url = valkey.start()
+    settings = Settings(
+        video_storage_path=storage,
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secret=SecretStr(SECRET),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    await asyncio.to_thread(migrate, settings)
+    token = mint_token(settings, client_id="bench", user_id="bench", ttl=timedelta(hours=2))
+    ports = {name: free_port() for name in ("fake", "api", "bare")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "VIDEO_STORAGE_PATH": str(storage),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "JWT_SECRET": SECRET,
+        "PROVIDER": "replicate",
+        "REPLICATE_API_TOKEN": "r8_bench_token_for_the_fake",
+        "REPLICATE_BASE_URL": f"http://127.0.0.1:{ports['fake']}",
+        "REPLICATE_POLL_INTERVAL": "0.1",
+        "OPERATION_RATE_LIMIT": "1000000/minute",
+    }
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.fakes.replicate",
+                "--port",
+                str(ports["fake"]),
+                "--latency",
+                str(opts.latency),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(ports["api"])],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp / "serve.log").open("wb"),
+        ),
+        subprocess.Popen(
+            [sys.executable, __file__, "--bare", str(ports["bare"]), database_url],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    api = f"http://127.0.0.1:{ports['api']}"
+    bare = f"http://127.0.0.1:{ports['bare']}"
+    limits = httpx.Limits(max_connections=opts.concurrency + 8)
+    try:
+        await wait_http(f"{api}/healthz", processes[1])
+        await wait_http(f"{bare}/dashboard", processes[2])
+        async with (
+            httpx.AsyncClient(
+                base_url=api,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=120,
+                limits=limits,
+            ) as client,
+            httpx.AsyncClient(base_url=bare, timeout=120, limits=limits) as bare_client,
+        ):
+            print(f"idle: {opts.jobs} jobs on the fake Replicate (latency {opts.latency} s)")
+            idle = await asyncio.gather(*(run_job(client) for _ in range(opts.jobs)))
+            baseline = await hammer(
+                bare_client, lambda c: c.get("/dashboard"), opts.concurrency, opts.duration
+            )
+            print(
+                f"load: {opts.concurrency} dashboards for {opts.duration:g} s while "
+                f"{opts.jobs} more jobs render"
+            )
+            jobs_task = asyncio.gather(*(run_job(client) for _ in range(opts.jobs)))
+            loaded = await hammer(
+                client,
+                lambda c: c.post("/graphql", json={"query": DASHBOARD}),
+                opts.concurrency,
+                opts.duration,
+            )
+            busy = await jobs_task
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        valkey.stop()
+
+    ratio = loaded.throughput / baseline.throughput if baseline.throughput else 0.0
+    wall = statistics.mean(busy) / statistics.mean(idle)
+    print()
+    print(f"{'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, load in (("bare Starlette", baseline), ("reelforge dashboard", loaded)):
+        print(
+            f"{name:24}{load.throughput:>12.1f}{load.percentile(0.5) * 1000:>10.1f}"
+            f"{load.percentile(0.99) * 1000:>10.1f}{load.errors:>8}"
+        )
+    print(f"\nthroughput vs bare: {ratio:.2f}× (goal ≥ 0.3), errors: {loaded.errors} (goal 0)")
+    print(
+        f"job wall time: idle {statistics.mean(idle):.1f} s, under load "
+        f"{statistics.mean(busy):.1f} s: {wall:.2f}× (goal ≤ 1.2)"
+    )
+
+
+def main() -> None:
+    if len(sys.argv) >= 2 and sys.argv[1] == "--bare":
+        serve_bare(int(sys.argv[2]), sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of load")
+    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--latency", type=float, default=1.0, help="fake Replicate, seconds")
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="reelforge-bench-load-") as tmp:
+        asyncio.run(bench(opts, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
