@@ -145,6 +145,7 @@ TABLES = (
     "predictions",
     "assets",
     "jobs",
+    "budget_days",
 )
 
 
