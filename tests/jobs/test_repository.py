@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, Conflict, NotFound
 from reelforge.jobs.repository import JobChange, JobRepository
 from reelforge.jobs.states import ALLOWED
@@ -78,8 +79,14 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[tuple[str, Any, Any]] = []
 
+    async def status_reached(self, unit: UnitOfWork, job: Job) -> None:
+        return None
+
     async def invalidate(self, job_id: str) -> None:
         self.seen.append(("invalidate", job_id, None))
+
+    async def committed(self) -> None:
+        return None
 
     async def publish(self, payload: dict[str, Any]) -> None:
         self.seen.append(("publish", payload["progress"], payload["event"]))

@@ -16,8 +16,8 @@ import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reelforge.cli import free_port
 from reelforge.config import Settings
+from reelforge.startup import free_port
 from tests.helpers import gql
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reelforge.cli import free_port
 from reelforge.config import Settings
 from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.models import as_utc, utcnow
 from reelforge.runtime import Runtime
+from reelforge.startup import free_port
 from reelforge.webhooks.repository import WebhookRepository
 from tests.webhooks.conftest import Receiver, create_endpoint, wait_for_delivery
 from tests.webhooks.test_delivery import canceled_job, verified
@@ -54,8 +54,8 @@ async def test_a_worker_killed_mid_delivery_still_delivers(
         process.kill()  # SIGKILL mid-attempt: no clean-up code runs
         process.wait(10)
 
-    async with runtime.session() as session:
-        (delivery,) = await WebhookRepository(session).due_deliveries(
+    async with runtime.unit() as unit:
+        (delivery,) = await WebhookRepository(unit.session).due_deliveries(
             utcnow().replace(year=2100), limit=10
         )
     assert delivery.status == "pending" and delivery.attempt_count == 0  # nothing recorded
