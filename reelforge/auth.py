@@ -14,7 +14,7 @@ from reelforge.errors import Unauthenticated
 
 # Ids end up in storage paths and cache keys: keep them boring (always `fullmatch`: `$`
 # would accept a trailing newline, making "acme\n" a tenant of its own).
-_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class Principal:
 
 def mint_token(settings: Settings, *, client_id: str, user_id: str, ttl: timedelta) -> str:
     for name, value in (("client", client_id), ("user", user_id)):
-        if not _ID.fullmatch(value):
-            raise ValueError(f"{name} id must match {_ID.pattern}")
+        if not ID_PATTERN.fullmatch(value):
+            raise ValueError(f"{name} id must match {ID_PATTERN.pattern}")
     now = datetime.now(UTC)
     claims = {"sub": user_id, "client_id": client_id, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
@@ -47,9 +47,9 @@ def verify_token(settings: Settings, token: str) -> Principal:
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"invalid token: {exc}") from exc
     client_id, user_id = claims.get("client_id"), claims.get("sub")
-    if not isinstance(client_id, str) or not _ID.fullmatch(client_id):
+    if not isinstance(client_id, str) or not ID_PATTERN.fullmatch(client_id):
         raise Unauthenticated("invalid token: bad client_id claim")
-    if not isinstance(user_id, str) or not _ID.fullmatch(user_id):
+    if not isinstance(user_id, str) or not ID_PATTERN.fullmatch(user_id):
         raise Unauthenticated("invalid token: bad sub claim")
     exp = claims.get("exp")
     expires_at = float(exp) if isinstance(exp, int | float) else None

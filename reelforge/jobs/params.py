@@ -3,22 +3,20 @@ naming the field, before anything is stored or queued."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
+from reelforge.auth import ID_PATTERN
 from reelforge.errors import BadUserInput
 from reelforge.media.clips import Fit
 from reelforge.media.formats import ASPECT_RATIOS, CONTAINERS, RESOLUTIONS
+from reelforge.providers.planning import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS
 
 # The choices are the media layer's: it is what can actually render them.
 RESOLUTION_NAMES = tuple(RESOLUTIONS)
 FITS: tuple[str, ...] = get_args(Fit)
 MAX_SCENES = 12
 DEFAULT_MOTION_PROMPT = "slow cinematic push-in"  # a scene planned or given without one
-MIN_SCENE_SECONDS = 1.0
-MAX_SCENE_SECONDS = 15.0
-_ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
 def _text(value: str | None, name: str, *, min_len: int = 0, max_len: int) -> str | None:
@@ -60,7 +58,7 @@ class JobParams:
     def validated(self) -> JobParams:
         brief = _text(self.brief, "brief", min_len=3, max_len=2000)
         assert brief is not None
-        if self.campaign_id is not None and not _ID.fullmatch(self.campaign_id):
+        if self.campaign_id is not None and not ID_PATTERN.fullmatch(self.campaign_id):
             raise BadUserInput(
                 "campaignId must be 1–128 letters, digits, . _ -", field="campaignId"
             )
