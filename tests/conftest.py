@@ -25,8 +25,8 @@ from reelforge.config import Environment, Settings
 from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.providers.base import Provider
 from reelforge.runtime import Runtime
-from reelforge.storage.seaweed import EmbeddedSeaweed, wait_for_bucket
 from reelforge.startup import alembic_config
+from reelforge.storage.seaweed import EmbeddedSeaweed, wait_for_bucket
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -29,11 +29,12 @@ from reelforge.auth import principal_from_header
 from reelforge.errors import BadUserInput, Forbidden, NotFound, ReelforgeError
 from reelforge.httperrors import error_response
 from reelforge.models import Asset, as_utc_iso
+from reelforge.runtime import Runtime
 from reelforge.storage.blobs import LocalBlobStore
 from reelforge.storage.limits import ENVELOPE_ALLOWANCE, too_large
 from reelforge.storage.repository import AssetRepository
 from reelforge.storage.signing import asset_path, signed_asset_url, verify_asset_signature
-from reelforge.storage.uploads import UploadRuntime, receive_upload
+from reelforge.storage.uploads import receive_upload
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -46,8 +47,8 @@ MAX_HEADER_BYTES = 8 * 1024  # the headers of one part
 _ASSET_ID = re.compile(r"[A-Za-z0-9\-]{1,64}")
 
 
-def _runtime(request: Request) -> UploadRuntime:
-    runtime: UploadRuntime = request.app.state.runtime
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
     return runtime
 
 
@@ -194,7 +195,7 @@ class MultipartFileStream:
             yield data
 
 
-def asset_json(runtime: UploadRuntime, asset: Asset) -> dict[str, Any]:
+def asset_json(runtime: Runtime, asset: Asset) -> dict[str, Any]:
     return {
         "id": asset.id,
         "kind": asset.kind,
@@ -242,7 +243,7 @@ async def upload_asset(request: Request) -> Response:
 
 
 async def _authorised_asset(
-    runtime: UploadRuntime, request: Request, asset_id: str
+    runtime: Runtime, request: Request, asset_id: str
 ) -> tuple[Asset, str, float]:
     """The asset, the Cache-Control it may be served with and the seconds its access lasts,
     for a signed URL or a token."""

@@ -21,22 +21,19 @@ import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import structlog
 from starlette.datastructures import UploadFile
 
 from reelforge.auth import Principal
 from reelforge.config import Settings
-from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, PayloadTooLarge, ReelforgeError, ServiceUnavailable
 from reelforge.media.ffmpeg import MediaInfo
 from reelforge.models import Asset, AssetKind
 from reelforge.observability.metrics import UPLOAD_BYTES, UPLOADS
-from reelforge.ratelimit import RateLimiter
-from reelforge.storage.blobs import BlobStore
+from reelforge.runtime import Runtime
 from reelforge.storage.scan import scan_file
 from reelforge.storage.service import AssetStore
 from reelforge.storage.sniff import SNIFF_BYTES, MediaKind, sniff, verify_media
@@ -47,31 +44,6 @@ WRITE_BLOCK = 1024 * 1024  # bytes gathered before one write (and one hash updat
 HASH_BACKLOG = 8  # blocks the hash may lag behind the stream
 READ_CHUNK = 1024 * 1024  # bytes read at a time from a Starlette UploadFile
 MAX_FILENAME_CHARS = 255  # assets.original_filename
-
-
-class UploadRuntime(Protocol):
-    """What the upload service needs of :class:`reelforge.runtime.Runtime`."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def blobs(self) -> BlobStore: ...
-
-    @property
-    def redis_url(self) -> str: ...
-
-    def unit(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
-
-
-def limiter_for(runtime: UploadRuntime) -> RateLimiter:
-    """The runtime's rate limiter; a runtime-like object without one (unit tests) gets one
-    made from its Redis URL on first use."""
-    limiter = getattr(runtime, "limiter", None)
-    if not isinstance(limiter, RateLimiter):
-        limiter = RateLimiter.for_runtime(runtime)
-        setattr(runtime, "limiter", limiter)  # noqa: B010 - test doubles do not declare it
-    return limiter
 
 
 def sanitize_filename(name: str | None) -> str | None:
@@ -237,7 +209,7 @@ async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo:
 
 
 async def _receive(
-    runtime: UploadRuntime,
+    runtime: Runtime,
     principal: Principal,
     chunks: AsyncIterator[bytes],
     filename: str | None,
@@ -283,7 +255,7 @@ async def _receive(
 
 
 async def receive_upload(
-    runtime: UploadRuntime,
+    runtime: Runtime,
     principal: Principal,
     chunks: AsyncIterator[bytes],
     *,
@@ -299,7 +271,7 @@ async def receive_upload(
     started = time.perf_counter()
     outcome = "aborted"
     try:
-        await limiter_for(runtime).hit(
+        await runtime.limiter.hit(
             runtime.settings.upload_rate_limit, "upload", principal.client_id, principal.user_id
         )
         asset = await _receive(runtime, principal, chunks, filename)

@@ -1,20 +1,19 @@
 """Upload and asset-route fixtures: a small Starlette app made of the storage routes and
-middleware, over a Runtime-like object with real SQLite, a real blob store on tmp_path and
-an in-memory rate limiter; real tiny media made with FFmpeg."""
+middleware, over the real Runtime (migrated SQLite, or PostgreSQL under CI; Redis for the
+rate limits); real tiny media made with FFmpeg."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,10 +22,9 @@ from starlette.routing import Route
 
 from reelforge.auth import mint_token
 from reelforge.config import Settings
-from reelforge.db import Base, UnitOfWork, create_engine, create_sessionmaker, unit_of_work
 from reelforge.media.ffmpeg import ffmpeg_exe
 from reelforge.ratelimit import RateLimiter
-from reelforge.storage.blobs import BlobStore, open_blob_store
+from reelforge.runtime import Runtime
 from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
 from reelforge.storage.routes import routes
 
@@ -34,23 +32,6 @@ BOUNDARY = "reelforge-test-boundary-7MA4YWxk"
 JWT_SECRET = "test-secret-" + "x" * 40
 CLIENT = "acme"
 OTHER_CLIENT = "globex"
-
-
-@dataclass
-class FakeRuntime:
-    """The parts of reelforge.runtime.Runtime the upload service and routes use."""
-
-    settings: Settings
-    blobs: BlobStore
-    sessions: async_sessionmaker[AsyncSession]
-    limiter: RateLimiter
-    redis_url: str = "redis://127.0.0.1:1/0"  # never used: `limiter` is given
-    graphql_calls: list[dict[str, Any]] = field(default_factory=list)
-
-    @asynccontextmanager
-    async def unit(self) -> AsyncIterator[UnitOfWork]:
-        async with unit_of_work(self.sessions) as unit:
-            yield unit
 
 
 @dataclass(frozen=True)
@@ -103,45 +84,46 @@ def storage(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reelforge.db'}")
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
+async def make_runtime(
+    storage: Path, database_url: str, redis_url: str, flushed_redis: Any
+) -> AsyncIterator[Callable[..., Awaitable[Runtime]]]:
+    """Start real Runtimes with these settings overridden; all closed after the test."""
+    started: list[Runtime] = []
 
-
-@pytest.fixture
-def make_runtime(storage: Path, engine: AsyncEngine) -> Callable[..., FakeRuntime]:
-    def make(*, limiter: RateLimiter | None = None, **overrides: Any) -> FakeRuntime:
-        settings = make_settings(storage, **overrides)
-        return FakeRuntime(
-            settings=settings,
-            blobs=open_blob_store(settings),
-            sessions=create_sessionmaker(engine),
-            limiter=limiter or RateLimiter.memory(),
+    async def make(*, limiter: RateLimiter | None = None, **overrides: Any) -> Runtime:
+        settings = make_settings(
+            storage, database_url=database_url, redis_url=redis_url, **overrides
         )
+        runtime = await Runtime.start(settings, redis_url=redis_url)
+        started.append(runtime)
+        if limiter is not None:
+            await runtime.limiter.aclose()
+            runtime.limiter = limiter
+        return runtime
 
-    return make
+    yield make
+    for runtime in started:
+        await runtime.aclose()
 
 
 @pytest.fixture
-def runtime(make_runtime: Callable[..., FakeRuntime]) -> FakeRuntime:
-    return make_runtime()
+async def runtime(make_runtime: Callable[..., Awaitable[Runtime]]) -> Runtime:
+    return await make_runtime()
 
 
 async def fake_graphql(request: Request) -> Response:
-    """Stands in for the GraphQL view: parses the multipart form as Strawberry does."""
-    runtime: FakeRuntime = request.app.state.runtime
+    """Stands in for the GraphQL view: parses the multipart form as Strawberry does, and
+    notes each call in `app.state.graphql_calls`."""
+    calls: list[dict[str, Any]] = request.app.state.graphql_calls
     if request.headers.get("content-type", "").startswith("application/json"):
-        runtime.graphql_calls.append({"json": await request.json()})
+        calls.append({"json": await request.json()})
         return JSONResponse({"data": {}})
     form = await request.form()
-    runtime.graphql_calls.append({"fields": len(form)})
+    calls.append({"fields": len(form)})
     return JSONResponse({"data": {"fields": len(form)}})
 
 
-def build_app(runtime: FakeRuntime) -> Starlette:
+def build_app(runtime: Runtime, graphql_calls: list[dict[str, Any]] | None = None) -> Starlette:
     app = Starlette(
         routes=[*routes, Route("/graphql", fake_graphql, methods=["POST"])],
         middleware=[
@@ -150,19 +132,30 @@ def build_app(runtime: FakeRuntime) -> Starlette:
         ],
     )
     app.state.runtime = runtime
+    app.state.graphql_calls = [] if graphql_calls is None else graphql_calls
     return app
 
 
 @asynccontextmanager
-async def client_for(runtime: FakeRuntime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(runtime))
+async def client_for(
+    runtime: Runtime, graphql_calls: list[dict[str, Any]] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_app(runtime, graphql_calls))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
 
 @pytest.fixture
-async def client(runtime: FakeRuntime) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(runtime) as client:
+def graphql_calls() -> list[dict[str, Any]]:
+    """What reached the stand-in GraphQL endpoint of `client`."""
+    return []
+
+
+@pytest.fixture
+async def client(
+    runtime: Runtime, graphql_calls: list[dict[str, Any]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(runtime, graphql_calls) as client:
         yield client
 
 

@@ -30,7 +30,7 @@ def settings(settings: Settings) -> Settings:
 async def app_runtime(
     settings: Settings, redis_url: str, flushed_redis: Any
 ) -> AsyncIterator[Runtime]:
-    """A real Runtime (this folder's `runtime` fixture is a stand-in without Redis)."""
+    """A Runtime on the shared test settings (1 MB upload cap), for the whole app."""
     settings.video_storage_path.mkdir(parents=True, exist_ok=True)
     runtime = await Runtime.start(settings, redis_url=redis_url)
     yield runtime

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,11 +12,19 @@ import httpx
 import pytest
 
 from reelforge.models import Asset
+from reelforge.runtime import Runtime
 from reelforge.storage.signing import signed_asset_url, verify_asset_signature
-from tests.storage.conftest import OTHER_CLIENT, FakeRuntime, Media, bearer, client_for, upload
+from tests.storage.conftest import (
+    OTHER_CLIENT,
+    Media,
+    bearer,
+    client_for,
+    make_settings,
+    upload,
+)
 
 
-async def _uploaded(client: httpx.AsyncClient, runtime: FakeRuntime, data: bytes) -> dict[str, Any]:
+async def _uploaded(client: httpx.AsyncClient, runtime: Runtime, data: bytes) -> dict[str, Any]:
     response = await upload(client, runtime.settings, data)
     assert response.status_code == 201, response.text
     asset: dict[str, Any] = response.json()["asset"]
@@ -28,7 +37,7 @@ def _row(asset_id: str, client_id: str) -> Asset:
 
 
 async def test_range_request_returns_the_right_bytes(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     asset = await _uploaded(client, runtime, media.mp4)
     url = f"/api/v2/assets/{asset['id']}"
@@ -63,7 +72,7 @@ async def test_range_request_returns_the_right_bytes(
 
 
 async def test_head_and_conditional_get(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     asset = await _uploaded(client, runtime, media.jpg)
     url = f"/api/v2/assets/{asset['id']}"
@@ -81,7 +90,7 @@ async def test_head_and_conditional_get(
 
 
 async def test_another_clients_asset_is_not_found(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     asset = await _uploaded(client, runtime, media.png)
     response = await client.get(
@@ -96,7 +105,7 @@ async def test_another_clients_asset_is_not_found(
 
 
 async def test_asset_without_credentials_is_unauthenticated(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     asset = await _uploaded(client, runtime, media.png)
     response = await client.get(f"/api/v2/assets/{asset['id']}")
@@ -105,7 +114,7 @@ async def test_asset_without_credentials_is_unauthenticated(
 
 
 async def test_signed_url_serves_the_file_until_it_expires(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     asset = await _uploaded(client, runtime, media.png)
     url = asset["url"]
@@ -135,7 +144,7 @@ def _tampered(url: str, **changes: str) -> str:
 
 
 async def test_tampered_signed_urls_are_forbidden(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     first = await _uploaded(client, runtime, media.png)
     second = await _uploaded(client, runtime, media.jpg)
@@ -158,9 +167,9 @@ async def test_tampered_signed_urls_are_forbidden(
 
 
 async def test_signature_is_bound_to_the_client(
-    make_runtime: Callable[..., FakeRuntime], media: Media
+    make_runtime: Callable[..., Awaitable[Runtime]], media: Media
 ) -> None:
-    runtime = make_runtime()
+    runtime = await make_runtime()
     async with client_for(runtime) as client:
         asset = await _uploaded(client, runtime, media.png)
         forged = signed_asset_url(runtime.settings, _row(asset["id"], OTHER_CLIENT))
@@ -168,10 +177,8 @@ async def test_signature_is_bound_to_the_client(
     assert response.status_code == 403
 
 
-def test_verify_asset_signature_checks_expiry_and_constant_parts(
-    make_runtime: Callable[..., FakeRuntime],
-) -> None:
-    settings = make_runtime().settings
+def test_verify_asset_signature_checks_expiry_and_constant_parts(storage: Path) -> None:
+    settings = make_settings(storage)
     now = 1_700_000_000.0
     url = signed_asset_url(settings, _row("a1", "c1"), now=now)
     query = parse_qs(urlsplit(url).query)
@@ -186,19 +193,19 @@ def test_verify_asset_signature_checks_expiry_and_constant_parts(
     assert not verify_asset_signature(settings, "a1", "c1", "-1", sig, now=now)
     assert not verify_asset_signature(settings, "a1", "c1", expires, sig + "é", now=now)
     # Another secret, another signature.
-    other = make_runtime(jwt_secret="another-secret-" + "y" * 40).settings
+    other = make_settings(storage, jwt_secret="another-secret-" + "y" * 40)
     assert not verify_asset_signature(other, "a1", "c1", expires, sig, now=now)
 
 
-def test_public_base_url_makes_absolute_urls(make_runtime: Callable[..., FakeRuntime]) -> None:
-    settings = make_runtime(public_base_url="https://reelforge.example/").settings
+def test_public_base_url_makes_absolute_urls(storage: Path) -> None:
+    settings = make_settings(storage, public_base_url="https://reelforge.example/")
     url = signed_asset_url(settings, _row("a1", "c1"))
     assert url.startswith("https://reelforge.example/api/v2/assets/a1?expires=")
 
 
 @pytest.mark.parametrize("path", ["/api/v2/assets/..%2F..%2Fetc%2Fpasswd", "/api/v2/assets/a%00b"])
 async def test_odd_asset_ids_are_not_found(
-    client: httpx.AsyncClient, runtime: FakeRuntime, path: str
+    client: httpx.AsyncClient, runtime: Runtime, path: str
 ) -> None:
     response = await client.get(path, headers=bearer(runtime.settings))
     assert response.status_code == 404

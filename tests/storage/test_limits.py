@@ -5,14 +5,16 @@ Strawberry does)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from starlette.requests import Request
 
 from reelforge.errors import BadRequest
+from reelforge.runtime import Runtime
 from reelforge.storage.limits import ENVELOPE_ALLOWANCE, check_multipart_csrf
-from tests.storage.conftest import MULTIPART, FakeRuntime, Media, multipart_body
+from tests.storage.conftest import MULTIPART, Media, multipart_body
 
 PREFLIGHT = {"apollo-require-preflight": "true"}
 
@@ -26,7 +28,10 @@ PREFLIGHT = {"apollo-require-preflight": "true"}
     ],
 )
 async def test_cross_site_multipart_to_graphql_is_refused_and_not_executed(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media, headers: dict[str, str]
+    client: httpx.AsyncClient,
+    graphql_calls: list[dict[str, Any]],
+    media: Media,
+    headers: dict[str, str],
 ) -> None:
     response = await client.post(
         "/graphql",
@@ -37,7 +42,7 @@ async def test_cross_site_multipart_to_graphql_is_refused_and_not_executed(
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "apollo-require-preflight" in error["message"]
-    assert runtime.graphql_calls == []
+    assert graphql_calls == []
 
 
 @pytest.mark.parametrize(
@@ -45,7 +50,7 @@ async def test_cross_site_multipart_to_graphql_is_refused_and_not_executed(
     ["apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight"],
 )
 async def test_multipart_with_a_preflight_header_is_executed(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media, header: str
+    client: httpx.AsyncClient, graphql_calls: list[dict[str, Any]], media: Media, header: str
 ) -> None:
     response = await client.post(
         "/graphql",
@@ -53,11 +58,11 @@ async def test_multipart_with_a_preflight_header_is_executed(
         headers={"content-type": MULTIPART, header: "UploadAsset"},
     )
     assert response.status_code == 200, response.text
-    assert runtime.graphql_calls == [{"fields": 3}]
+    assert graphql_calls == [{"fields": 3}]
 
 
 async def test_json_needs_no_preflight_header_but_other_form_types_do(
-    client: httpx.AsyncClient, runtime: FakeRuntime
+    client: httpx.AsyncClient, graphql_calls: list[dict[str, Any]]
 ) -> None:
     urlencoded = await client.post(
         "/graphql",
@@ -67,7 +72,7 @@ async def test_json_needs_no_preflight_header_but_other_form_types_do(
     assert urlencoded.status_code == 400
     as_json = await client.post("/graphql", json={"query": "{ __typename }"})
     assert as_json.status_code == 200
-    assert runtime.graphql_calls == [{"json": {"query": "{ __typename }"}}]
+    assert graphql_calls == [{"json": {"query": "{ __typename }"}}]
 
 
 def _request(method: str, headers: dict[str, str]) -> Request:
@@ -86,7 +91,7 @@ def test_check_multipart_csrf() -> None:
 
 
 async def test_graphql_multipart_over_the_limit_is_cut_off_by_the_middleware(
-    client: httpx.AsyncClient, runtime: FakeRuntime
+    client: httpx.AsyncClient, runtime: Runtime, graphql_calls: list[dict[str, Any]]
 ) -> None:
     limit = runtime.settings.max_upload_bytes + ENVELOPE_ALLOWANCE
     chunk = 64 * 1024
@@ -113,11 +118,11 @@ async def test_graphql_multipart_over_the_limit_is_cut_off_by_the_middleware(
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert response.headers["connection"] == "close"
     assert pulled <= limit + chunk
-    assert runtime.graphql_calls == []  # the endpoint never finished parsing the form
+    assert graphql_calls == []  # the endpoint never finished parsing the form
 
 
 async def test_graphql_multipart_with_a_large_declared_length_is_refused_unread(
-    client: httpx.AsyncClient, runtime: FakeRuntime
+    client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     pulled = 0
 
@@ -137,7 +142,7 @@ async def test_graphql_multipart_with_a_large_declared_length_is_refused_unread(
 
 
 async def test_graphql_multipart_under_the_limit_passes(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     response = await client.post(
         "/graphql",

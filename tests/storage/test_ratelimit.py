@@ -8,7 +8,6 @@ import pytest
 
 from reelforge.errors import RateLimited
 from reelforge.ratelimit import RateLimiter, async_storage_uri
-from reelforge.storage.uploads import limiter_for
 
 
 @pytest.mark.parametrize(
@@ -65,13 +64,3 @@ async def test_redis_limit_is_shared_between_limiters(redis_url: str) -> None:
         await first.reset()
         await first.aclose()
         await second.aclose()
-
-
-def test_runtime_without_a_limiter_gets_one_on_its_redis() -> None:
-    class Bare:
-        redis_url = "redis://127.0.0.1:6379/3"
-
-    runtime = Bare()
-    limiter = limiter_for(runtime)  # type: ignore[arg-type]
-    assert limiter is limiter_for(runtime)  # type: ignore[arg-type]
-    assert type(limiter.storage).__name__ == "RedisStorage"

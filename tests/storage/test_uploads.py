@@ -10,7 +10,7 @@ import hashlib
 import os
 import struct
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from tempfile import SpooledTemporaryFile
 from typing import BinaryIO, cast
 
@@ -21,6 +21,7 @@ from starlette.datastructures import Headers, UploadFile
 from reelforge.auth import Principal
 from reelforge.errors import PayloadTooLarge
 from reelforge.ratelimit import RateLimiter
+from reelforge.runtime import Runtime
 from reelforge.storage import uploads
 from reelforge.storage.blobs import LocalBlobStore
 from reelforge.storage.uploads import receive_upload, sanitize_filename, upload_chunks
@@ -28,7 +29,6 @@ from tests.storage.conftest import (
     BOUNDARY,
     CLIENT,
     MULTIPART,
-    FakeRuntime,
     Media,
     bearer,
     client_for,
@@ -58,7 +58,7 @@ def padded_mp4(mp4: bytes, size: int) -> bytes:
 )
 async def test_valid_media_is_accepted_and_served_back_identical(
     client: httpx.AsyncClient,
-    runtime: FakeRuntime,
+    runtime: Runtime,
     media: Media,
     kind: str,
     content_type: str,
@@ -119,7 +119,7 @@ REJECTED = {
 
 @pytest.mark.parametrize("name", sorted(REJECTED))
 async def test_renamed_non_media_is_unsupported(
-    client: httpx.AsyncClient, runtime: FakeRuntime, name: str
+    client: httpx.AsyncClient, runtime: Runtime, name: str
 ) -> None:
     filename, content_type, data = REJECTED[name]
     response = await upload(
@@ -131,7 +131,7 @@ async def test_renamed_non_media_is_unsupported(
 
 
 async def test_valid_header_over_garbage_fails_the_decode(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     for data in (
         media.jpg[:300] + os.urandom(3000),  # a JPEG start, then noise
@@ -145,7 +145,7 @@ async def test_valid_header_over_garbage_fails_the_decode(
 
 
 async def test_empty_file_and_missing_field_are_bad_input(
-    client: httpx.AsyncClient, runtime: FakeRuntime
+    client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     empty = await upload(client, runtime.settings, b"")
     assert empty.status_code == 400
@@ -164,7 +164,7 @@ async def test_empty_file_and_missing_field_are_bad_input(
 
 
 async def test_upload_needs_a_token(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     response = await client.post(
         "/api/v2/upload-asset",
@@ -176,7 +176,7 @@ async def test_upload_needs_a_token(
 
 
 async def test_file_over_the_limit_is_413_and_leaves_nothing(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     limit = runtime.settings.max_upload_bytes
     over = padded_mp4(media.mp4, limit + 1)
@@ -219,9 +219,9 @@ class CountingBody:
 @pytest.mark.slow
 @pytest.mark.parametrize("content_length", ["1000", None], ids=["lying-length", "chunked"])
 async def test_50mb_plus_one_is_cut_off_while_streaming(
-    make_runtime: Callable[..., FakeRuntime], media: Media, content_length: str | None
+    make_runtime: Callable[..., Awaitable[Runtime]], media: Media, content_length: str | None
 ) -> None:
-    runtime = make_runtime(max_upload_bytes=50 * MB)
+    runtime = await make_runtime(max_upload_bytes=50 * MB)
     assert runtime.settings.max_upload_bytes == 50 * 1024 * 1024
     body = CountingBody(media.png, 50 * MB + 1)
     headers = {"content-type": MULTIPART, **bearer(runtime.settings)}
@@ -238,7 +238,7 @@ async def test_50mb_plus_one_is_cut_off_while_streaming(
 
 
 async def test_declared_length_over_the_limit_is_refused_before_reading(
-    client: httpx.AsyncClient, runtime: FakeRuntime
+    client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     pulled = 0
 
@@ -262,7 +262,7 @@ async def test_declared_length_over_the_limit_is_refused_before_reading(
 
 
 async def test_more_than_1000_parts_is_bad_input(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     headers = {"content-type": MULTIPART, **bearer(runtime.settings)}
     too_many = await client.post(
@@ -280,7 +280,7 @@ async def test_more_than_1000_parts_is_bad_input(
 
 
 async def test_parts_after_the_file_are_still_counted(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     response = await client.post(
         "/api/v2/upload-asset",
@@ -293,7 +293,7 @@ async def test_parts_after_the_file_are_still_counted(
 
 
 async def test_path_traversal_filename_is_only_metadata(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     response = await upload(client, runtime.settings, media.png, filename="../../etc/passwd")
     assert response.status_code == 201, response.text
@@ -319,7 +319,7 @@ def test_sanitize_filename() -> None:
     assert cleaned.endswith(".jpeg")
 
 
-async def _rate_limit_scenario(runtime: FakeRuntime, media: Media) -> None:
+async def _rate_limit_scenario(runtime: Runtime, media: Media) -> None:
     async with client_for(runtime) as client:
         first_ten = await asyncio.gather(
             *(upload(client, runtime.settings, media.png) for _ in range(10))
@@ -336,19 +336,17 @@ async def _rate_limit_scenario(runtime: FakeRuntime, media: Media) -> None:
         assert other.status_code == 201
 
 
-async def test_eleventh_upload_in_a_minute_is_rate_limited(
-    runtime: FakeRuntime, media: Media
-) -> None:
+async def test_eleventh_upload_in_a_minute_is_rate_limited(runtime: Runtime, media: Media) -> None:
     await _rate_limit_scenario(runtime, media)
 
 
 async def test_rate_limit_against_real_redis(
-    make_runtime: Callable[..., FakeRuntime], media: Media, redis_url: str
+    make_runtime: Callable[..., Awaitable[Runtime]], media: Media, redis_url: str
 ) -> None:
     """On the Redis protocol: embedded Valkey locally, the Redis on localhost with CI=true."""
     limiter = RateLimiter.for_redis_url(redis_url, key_prefix=f"reelforge-test-{uuid.uuid4().hex}")
     try:
-        await _rate_limit_scenario(make_runtime(limiter=limiter), media)
+        await _rate_limit_scenario(await make_runtime(limiter=limiter), media)
     finally:
         await limiter.reset()
         await limiter.aclose()
@@ -356,7 +354,7 @@ async def test_rate_limit_against_real_redis(
 
 async def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(
     client: httpx.AsyncClient,
-    runtime: FakeRuntime,
+    runtime: Runtime,
     media: Media,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -376,7 +374,7 @@ async def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(
 
 
 async def test_graphql_upload_file_goes_through_the_same_service(
-    runtime: FakeRuntime, media: Media
+    runtime: Runtime, media: Media
 ) -> None:
     principal = Principal(client_id=CLIENT, user_id="user-1")
     with SpooledTemporaryFile(max_size=1024) as spooled:
@@ -408,7 +406,7 @@ async def test_graphql_upload_file_goes_through_the_same_service(
 
 
 async def test_temp_files_are_removed_after_each_upload(
-    client: httpx.AsyncClient, runtime: FakeRuntime, media: Media
+    client: httpx.AsyncClient, runtime: Runtime, media: Media
 ) -> None:
     for data in (media.png, b"<html>", media.jpg[:200] + bytes(500)):
         await upload(client, runtime.settings, data)
@@ -458,10 +456,10 @@ class FakeClamd:
 
 
 async def test_clean_upload_is_streamed_to_clamd_and_accepted(
-    make_runtime: Callable[..., FakeRuntime], media: Media
+    make_runtime: Callable[..., Awaitable[Runtime]], media: Media
 ) -> None:
     async with FakeClamd() as clamd:
-        runtime = make_runtime(clamav_url=clamd.url)
+        runtime = await make_runtime(clamav_url=clamd.url)
         async with client_for(runtime) as client:
             response = await upload(client, runtime.settings, media.mp4)
     assert response.status_code == 201, response.text
@@ -469,10 +467,10 @@ async def test_clean_upload_is_streamed_to_clamd_and_accepted(
 
 
 async def test_infected_upload_is_rejected_by_malware_scan(
-    make_runtime: Callable[..., FakeRuntime], media: Media
+    make_runtime: Callable[..., Awaitable[Runtime]], media: Media
 ) -> None:
     async with FakeClamd() as clamd:
-        runtime = make_runtime(clamav_url=clamd.url)
+        runtime = await make_runtime(clamav_url=clamd.url)
         async with client_for(runtime) as client:
             infected = media.png + FakeClamd.MALWARE_MARK
             response = await upload(client, runtime.settings, infected)
@@ -485,11 +483,11 @@ async def test_infected_upload_is_rejected_by_malware_scan(
 
 
 async def test_unreachable_scanner_fails_closed(
-    make_runtime: Callable[..., FakeRuntime], media: Media
+    make_runtime: Callable[..., Awaitable[Runtime]], media: Media
 ) -> None:
     async with FakeClamd() as clamd:
         url = clamd.url  # a port nobody listens on once the server is closed
-    runtime = make_runtime(clamav_url=url)
+    runtime = await make_runtime(clamav_url=url)
     async with client_for(runtime) as client:
         response = await upload(client, runtime.settings, media.png)
     assert response.status_code == 503
