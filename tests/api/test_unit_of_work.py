@@ -135,6 +135,7 @@ async def test_a_page_of_jobs_runs_a_constant_number_of_selects(
     assert counts[2] == counts[20] <= 7, counts
 
 
+@pytest.mark.timeout(300)
 async def test_fifty_dashboards_and_a_create_job_all_succeed_over_http(
     client: httpx.AsyncClient, runtime: Runtime, worker: Any
 ) -> None:
@@ -155,6 +156,7 @@ async def test_fifty_dashboards_and_a_create_job_all_succeed_over_http(
     assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
+@pytest.mark.timeout(300)
 async def test_fifty_operations_over_one_websocket_all_succeed(
     settings: Settings, runtime: Runtime, worker: Any
 ) -> None:

@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reelforge.config import Settings
 from reelforge.jobs.repository import JobRepository
@@ -29,6 +30,7 @@ async def predictions_by_kind(runtime: Runtime, job_id: str) -> dict[str, list[s
     return found
 
 
+@pytest.mark.timeout(300)  # two worker processes start; slow on a loaded machine
 async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
     client: httpx.AsyncClient, runtime: Runtime, settings: Settings, tmp_path: Path
 ) -> None:
