@@ -112,10 +112,13 @@ def wait_status(base: str, token: str, job_id: str, wanted: str, timeout: float 
         time.sleep(0.1)
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A standalone `reelforge worker` (it needs REDIS_URL in `env`)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "reelforge.cli", "worker"],
-        env={"WORKER_METRICS_PORT": str(free_port()), **env},
-        stderr=subprocess.PIPE,
-    )
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A standalone `reelforge worker` (it needs REDIS_URL in `env`), its output appended
+    to `log` (a pipe nobody reads would block the worker once full)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "reelforge.cli", "worker"],
+            env={"WORKER_METRICS_PORT": str(free_port()), **env},
+            stdout=out,
+            stderr=out,
+        )

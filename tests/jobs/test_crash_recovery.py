@@ -48,8 +48,9 @@ async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
             REPLICATE_POLL_INTERVAL="0.05",
             LOG_LEVEL="WARNING",
         )
+        worker_log = tmp_path / "worker.log"
         job = await create_job(client, sceneCount=2)
-        worker = start_worker(worker_env)
+        worker = start_worker(worker_env, worker_log)
         try:
             for _ in range(1200):
                 seen = await predictions_by_kind(runtime, job["id"])
@@ -57,7 +58,7 @@ async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
                     seen.get("image", [])
                 ) == [PredictionStatus.RUNNING.value, PredictionStatus.SUCCEEDED.value]:
                     break
-                assert worker.poll() is None, worker.stderr.read().decode()[-3000:]  # type: ignore[union-attr]
+                assert worker.poll() is None, worker_log.read_text()[-3000:]
                 await asyncio.sleep(0.05)
             else:
                 raise AssertionError(f"never got there: {seen}")
@@ -70,12 +71,12 @@ async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
         # from that is issue 14's (heartbeats): here the marker is cleared by hand.
         await runtime.redis.delete(f"arq:in-progress:storyboard:{job['id']}")
         assert fake.release_stuck() == 1  # the still finishes at the provider meanwhile
-        worker = start_worker(worker_env)
+        worker = start_worker(worker_env, worker_log)
         try:
             await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE", timeout=120)
         finally:
             worker.send_signal(signal.SIGTERM)
-            worker.communicate(timeout=60)
+            worker.wait(60)
     await fake.aclose()
     assert (fake.kind_count("plan"), fake.kind_count("image")) == (1, 2)  # nothing paid twice
     seen = await predictions_by_kind(runtime, job["id"])
