@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reelforge.cli import free_port
 from reelforge.config import Settings
+from reelforge.startup import free_port
 from reelforge.storage.blobs import open_blob_store
 from reelforge.storage.seaweed import EmbeddedSeaweed
 from tests.conftest import make_token, s3_settings
-from tests.test_cli import _wait_ready
+from tests.processes import wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def cluster(
                 )
             )
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, api, timeout=180)
+        wait_ready(base, api, timeout=180)
         yield base, shared, folders
     finally:
         for process in processes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,12 @@ import pytest
 from pydantic import SecretStr
 
 from reelforge.config import Settings
+from reelforge.runtime import Runtime
 from reelforge.storage.blobs import BlobStore, LocalBlobStore, open_blob_store_url
 from reelforge.storage.seaweed import EmbeddedSeaweed
 from reelforge.storage.sync import sync_stores
 from tests.conftest import S3_BUCKET, s3_settings
-from tests.storage.conftest import CLIENT, FakeRuntime, Media, bearer, client_for, upload
+from tests.storage.conftest import CLIENT, Media, bearer, client_for, make_settings, upload
 
 BACKENDS = ["file", "s3"]
 
@@ -30,15 +31,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def backend_runtime(
-    backend: str, make_runtime: Callable[..., FakeRuntime], request: pytest.FixtureRequest
-) -> FakeRuntime:
+async def backend_runtime(
+    backend: str,
+    make_runtime: Callable[..., Awaitable[Runtime]],
+    storage: Path,
+    request: pytest.FixtureRequest,
+) -> Runtime:
     if backend == "file":
-        return make_runtime(max_upload_bytes=12 * 1024 * 1024)
+        return await make_runtime(max_upload_bytes=12 * 1024 * 1024)
     weed: EmbeddedSeaweed = request.getfixturevalue("seaweed")
-    probe = make_runtime()
-    settings = s3_settings(probe.settings, weed, max_upload_bytes=12 * 1024 * 1024)
-    return make_runtime(
+    settings = s3_settings(make_settings(storage), weed, max_upload_bytes=12 * 1024 * 1024)
+    return await make_runtime(
         **{k: getattr(settings, k) for k in ("storage_url", "s3_endpoint_url", "max_upload_bytes")},
         aws_access_key_id=settings.aws_access_key_id,
         aws_secret_access_key=settings.aws_secret_access_key,
@@ -61,7 +64,7 @@ async def fetch(client: httpx.AsyncClient, url: str, **headers: str) -> httpx.Re
 
 
 async def test_upload_is_stored_and_served_with_ranges(
-    backend_runtime: FakeRuntime, media: Media
+    backend_runtime: Runtime, media: Media
 ) -> None:
     runtime = backend_runtime
     async with client_for(runtime) as client:
@@ -88,7 +91,7 @@ async def test_upload_is_stored_and_served_with_ranges(
 
 
 async def test_signed_url_redirect_expires_with_the_signed_url(
-    backend_runtime: FakeRuntime, media: Media
+    backend_runtime: Runtime, media: Media
 ) -> None:
     runtime = backend_runtime
     if isinstance(runtime.blobs, LocalBlobStore):
@@ -130,7 +133,7 @@ async def test_presigned_urls_are_signed_for_the_public_endpoint(settings: Setti
 
 @pytest.mark.parametrize("case", ["unreadable", "too-large"])
 async def test_refused_upload_leaves_nothing_behind(
-    backend_runtime: FakeRuntime, media: Media, case: str
+    backend_runtime: Runtime, media: Media, case: str
 ) -> None:
     runtime = backend_runtime
     data = (
@@ -145,7 +148,7 @@ async def test_refused_upload_leaves_nothing_behind(
     assert runtime.blobs.scratch.files() == []
 
 
-async def test_large_upload_goes_up_in_parts(backend_runtime: FakeRuntime, media: Media) -> None:
+async def test_large_upload_goes_up_in_parts(backend_runtime: Runtime, media: Media) -> None:
     from tests.storage.test_uploads import padded_mp4
 
     runtime = backend_runtime
@@ -161,7 +164,7 @@ async def test_large_upload_goes_up_in_parts(backend_runtime: FakeRuntime, media
     assert runtime.blobs.scratch.files() == []
 
 
-async def test_local_copies_prefix_deletes_and_readiness(backend_runtime: FakeRuntime) -> None:
+async def test_local_copies_prefix_deletes_and_readiness(backend_runtime: Runtime) -> None:
     blobs = backend_runtime.blobs
     await blobs.put_bytes("jobs/j1/clip/a.mp4", b"a" * 10, content_type="video/mp4")
     await blobs.put_bytes("jobs/j1/normalised/b.mp4", b"b" * 20)
@@ -180,10 +183,10 @@ async def test_local_copies_prefix_deletes_and_readiness(backend_runtime: FakeRu
         assert not (blobs.root / "jobs" / "j1").exists()  # no empty folders left
 
 
-def test_scratch_left_by_a_dead_process_is_cleaned_at_start_up(
-    make_runtime: Callable[..., FakeRuntime],
+async def test_scratch_left_by_a_dead_process_is_cleaned_at_start_up(
+    make_runtime: Callable[..., Awaitable[Runtime]],
 ) -> None:
-    blobs = make_runtime().blobs
+    blobs = (await make_runtime()).blobs
     parent = blobs.scratch.parent
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
