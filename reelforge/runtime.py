@@ -139,5 +139,6 @@ class Runtime:
         self, task: str, *args: Any, key: str, defer_until: datetime | None = None
     ) -> None:
         """Queue any task once under `key` (the job stages go through `jobs/queue.py`, which
-        names them; outgoing webhook deliveries come here)."""
+        names them; outgoing webhook deliveries come here). A task held by a worker that died
+        is taken back and run again."""
         await enqueue_task(self.queue, task, *args, key=key, defer_until=defer_until)

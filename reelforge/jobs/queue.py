@@ -5,7 +5,7 @@ queued after the commit that made it valid (`enqueue_after_commit`), never befor
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +18,9 @@ from reelforge.db import UnitOfWork
 log = structlog.get_logger(__name__)
 
 QUEUE_NAME = "reelforge:queue"
+# A claim this old without a worker's lease belongs to a dead worker (WORKER_HEARTBEAT_TTL's
+# default; a live worker takes its lease the moment it starts a task).
+DEFAULT_LEASE = timedelta(seconds=30)
 
 
 class Task(StrEnum):
@@ -55,13 +58,27 @@ async def enqueue(queue: ArqRedis, task: Task, entity_id: str) -> None:
 
 
 async def enqueue_task(
-    queue: ArqRedis, name: str, *args: Any, key: str, defer_until: datetime | None = None
-) -> None:
-    """Queue the task `name` once under `key`, not before `defer_until`."""
-    job = await queue.enqueue_job(
-        name, *args, _job_id=key, _queue_name=QUEUE_NAME, _defer_until=defer_until
-    )
-    log.info("queue.enqueued", task=name, key=key, duplicate=job is None)
+    queue: ArqRedis,
+    name: str,
+    *args: Any,
+    key: str,
+    defer_until: datetime | None = None,
+    grace: timedelta = DEFAULT_LEASE,
+    queue_if_missing: bool = True,
+) -> str:
+    """Queue the task `name` once under `key`, not before `defer_until`; a task held by a
+    worker that died (its lease lapsed) is taken back and run again. Says what happened
+    (see `jobs.recovery.ensure_queued`)."""
+    from reelforge.jobs.recovery import ensure_queued  # recovery reads this module's names
+
+    async def attempt() -> bool:
+        job = await queue.enqueue_job(
+            name, *args, _job_id=key, _queue_name=QUEUE_NAME, _defer_until=defer_until
+        )
+        log.info("queue.enqueued", task=name, key=key, duplicate=job is None)
+        return job is not None
+
+    return await ensure_queued(queue, key, attempt, grace=grace, queue_if_missing=queue_if_missing)
 
 
 def enqueue_after_commit(unit: UnitOfWork, queue: ArqRedis, task: Task, entity_id: str) -> None:

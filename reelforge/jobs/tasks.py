@@ -15,8 +15,8 @@ from arq.worker import Retry
 
 from reelforge.db import POOL_RETRY_AFTER
 from reelforge.errors import ServiceUnavailable
-from reelforge.jobs import exports
-from reelforge.jobs.queue import QUEUE_NAME, Task, enqueue
+from reelforge.jobs import exports, recovery
+from reelforge.jobs.queue import QUEUE_NAME, Task, enqueue_task, task_key
 from reelforge.jobs.render import render
 from reelforge.jobs.repository import JobChange
 from reelforge.jobs.run import JobCanceled, Run
@@ -94,12 +94,17 @@ TASKS: dict[Task, WorkerCoroutine] = {
 
 
 async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
-    """Re-queue jobs and exports whose work stopped (a worker died); fail jobs stuck for
-    too long. Also refreshes the jobs-by-status and queue-depth gauges."""
+    """The database is the source of truth for what should be running. Every
+    SWEEP_INTERVAL (on one worker): each job or export with work to do gets its task queued,
+    or left to the live worker running it, or taken back from a worker that died (SIGKILL,
+    a lost machine) or from a Redis that lost its data; a job without progress for too long
+    is failed. Also refreshes the jobs-by-status, stuck-jobs and queue-depth gauges. Returns
+    how many jobs it re-queued or failed; every log line says which really happened."""
     runtime = _runtime(ctx)
     period = runtime.settings.stuck_job_after
     now = utcnow()
-    requeue: list[tuple[Task, str]] = []
+    acted = 0
+    todo: list[tuple[Task, str, str, timedelta]] = []  # task, entity id, status, idle for
     give_up: list[str] = []
     async with runtime.unit() as unit:
         repo = runtime.jobs(unit)
@@ -107,26 +112,48 @@ async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
             JOBS_BY_STATUS.labels(status=status.value).set(0)
         for name, count in (await repo.count_by_status()).items():
             JOBS_BY_STATUS.labels(status=name).set(count)
-        stale = await repo.stale_jobs(now - period)
-        STUCK_JOBS.set(len(stale))
-        for job in stale:
-            if now - as_utc(job.updated_at) > period * GIVE_UP_AFTER_PERIODS:
+        busy = await repo.busy_jobs()
+        STUCK_JOBS.set(sum(1 for job in busy if now - as_utc(job.updated_at) > period))
+        for job in busy:
+            age = now - as_utc(job.updated_at)
+            if age > period * GIVE_UP_AFTER_PERIODS:
                 give_up.append(job.id)
             elif job.status in (JobStatus.PENDING.value, JobStatus.GENERATING_STORYBOARD.value):
-                requeue.append((Task.STORYBOARD, job.id))
+                todo.append((Task.STORYBOARD, job.id, job.status, age))
             else:
-                requeue.append((Task.RENDER, job.id))
-        requeue += [(Task.EXPORT, e.id) for e in await repo.stale_exports(now - period)]
+                todo.append((Task.RENDER, job.id, job.status, age))
+        # Exports idle for a stuck period (their own progress writes keep live ones fresh).
+        todo += [
+            (Task.EXPORT, e.id, e.status, period) for e in await repo.stale_exports(now - period)
+        ]
     for job_id in give_up:
         try:
             await _give_up(runtime, job_id, now)
         except Exception as exc:
             log.warning("sweep.fail_failed", job_id=job_id, error=str(exc))
-    for task, entity_id in requeue:
-        await enqueue(runtime.queue, task, entity_id)
-        log.warning("sweep.requeued", task=task.value, id=entity_id)
+        else:
+            acted += 1
+            log.warning("sweep.gave_up", job_id=job_id)
+    grace = runtime.settings.worker_heartbeat_ttl
+    settled = await recovery.redis_settled(runtime.queue, grace, now.timestamp())
+    for task, entity_id, state, age in todo:
+        # A task found nowhere is queued afresh only once workers had time to renew their
+        # leases (a job written moments ago, a Redis that just lost its data): a second copy
+        # of a task that is in fact running would only race it.
+        outcome = await enqueue_task(
+            runtime.queue,
+            task.value,
+            entity_id,
+            key=task_key(task, entity_id),
+            grace=grace,
+            queue_if_missing=settled and age > grace,
+        )
+        if outcome in ("queued", "released", "requeued"):
+            acted += 1
+            # queued: nothing held it (Redis lost it); released/requeued: its worker died.
+            log.warning(f"sweep.{outcome}", task=task.value, id=entity_id, status=state)
     QUEUE_DEPTH.set(await runtime.queue.zcard(QUEUE_NAME))
-    return len(stale)
+    return acted
 
 
 async def _give_up(runtime: Runtime, job_id: str, now: datetime) -> None:
