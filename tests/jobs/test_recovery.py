@@ -64,8 +64,8 @@ async def test_retry_runs_a_failed_job_whose_task_a_dead_worker_still_holds(
     job_id = await approved_job(runtime, client)
     assert not (await mutate(client, "renderVideo", job_id)).get("errors")
     await claimed_by_a_dead_worker(runtime, f"render:{job_id}")
-    async with runtime.session() as session:
-        repo = runtime.jobs(session)
+    async with runtime.unit() as unit:
+        repo = runtime.jobs(unit)
         job = await repo.get(job_id, client_id=None)
         await repo.transition(
             job, JobStatus.FAILED, error_message="worker lost", change=JobChange(event="failed")
