@@ -10,6 +10,7 @@ import structlog
 
 from reelforge.db import UnitOfWork
 from reelforge.jobs.params import ExportTarget
+from reelforge.media.audio import keep_true_peak
 from reelforge.media.clips import Fit
 from reelforge.media.formats import Container
 from reelforge.media.transcode import export_video as transcode
@@ -57,6 +58,11 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     progress=on_progress,
                     timeout=runtime.settings.ffmpeg_timeout.total_seconds(),
                 )
+            # The export keeps the video's loudness (its audio is re-encoded, never
+            # re-levelled); measured again so the file's own figure is on record.
+            loudness = None
+            if source.loudness_lufs is not None and target.container != "gif":
+                loudness = await keep_true_peak(tmp)
             async with runtime.unit() as unit:
                 asset = await AssetStore(unit, runtime.blobs).store_file(
                     tmp,
@@ -64,6 +70,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     job_id=job.id,
                     kind=AssetKind.EXPORT,
                     content_type=CONTENT_TYPES[target.container],
+                    loudness=loudness,
                 )
                 await finish_export(
                     runtime,

@@ -23,10 +23,10 @@ from reelforge.jobs.run import JobCanceled, Run
 from reelforge.models import Asset, AssetKind, JobStatus, Prediction, PredictionStatus, utcnow
 from reelforge.observability.metrics import COST_ACTUAL, PREDICTIONS
 from reelforge.providers.base import (
+    AnyRequest,
     ClipRequest,
     MediaResult,
     OnCreated,
-    PlanRequest,
     PredictionKind,
     PredictionMeta,
     ProviderError,
@@ -92,7 +92,7 @@ class Ledger:
     async def predict(
         self,
         kind: PredictionKind,
-        request: PlanRequest | StillRequest | ClipRequest,
+        request: AnyRequest,
         call: Call[R],
         store: Store[R],
         meta: Callable[[R], PredictionMeta],

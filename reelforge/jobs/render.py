@@ -1,22 +1,54 @@
-"""The render stage: one clip per scene (through the ledger, concurrently), each normalised
-to THE clip format the moment it arrives, then a stream-copy stitch and a thumbnail."""
+"""The render stage: per scene (through the ledger, concurrently) its voice-over, its clip,
+and the clip normalised to THE clip format with its captions drawn, the moment it arrives;
+then a stream-copy stitch, the soundtrack laid over it (audio re-encoded once, video
+copied, -14 LUFS), the caption files and a thumbnail."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
+from pathlib import Path
+from typing import Any
 
+from reelforge.db import UnitOfWork
+from reelforge.jobs.params import JobParams
 from reelforge.jobs.predictions import Ledger
 from reelforge.jobs.repository import JobChange
 from reelforge.jobs.run import Run, band, gather_all, job_params, scene_seed
 from reelforge.jobs.scenes import Scene, load_scenes
+from reelforge.jobs.soundtrack import (
+    captions_for,
+    music_request,
+    speech_request,
+    video_cues,
+    words_from_json,
+    words_to_json,
+)
+from reelforge.jobs.voiceover import NARRATION_LEAD
+from reelforge.media.audio import VoiceCue, mix_soundtrack
+from reelforge.media.captions import to_srt, to_vtt
 from reelforge.media.clips import make_thumbnail, normalise_clip, stitch_clips
 from reelforge.media.formats import ClipFormat
+from reelforge.media.overlays import Overlay
 from reelforge.models import Asset, AssetKind, Job, JobStatus
 from reelforge.observability.metrics import JOBS_FINISHED, VIDEO_GEN_DURATION
-from reelforge.providers.base import ClipRequest, PredictionKind, input_hash
+from reelforge.providers.base import (
+    AnyRequest,
+    ClipRequest,
+    MediaResult,
+    MusicProvider,
+    OnCreated,
+    PredictionKind,
+    SpeechProvider,
+    SpeechResult,
+    estimate_word_timings,
+    input_hash,
+)
+from reelforge.storage.service import AssetStore
 
 RENDER_BAND = (30, 90)
+MUSIC_SEED_INDEX = 1_000  # the music bed's seed: scene_seed(job, this), after any scene's
 
 
 async def render(run: Run) -> None:
@@ -31,24 +63,35 @@ async def render(run: Run) -> None:
     fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
     scenes = load_scenes(job.storyboard_data)
     normalised: dict[int, str] = {}
+    rendered: dict[int, Scene] = {}
     total = len(scenes)
 
     def progress(_: list[Scene]) -> int:
         return band(RENDER_BAND, len(normalised), total)
 
+    async def scene_clip(scene: Scene) -> Asset:
+        request = await clip_request(run, job, scene)
+        if request is None:
+            assert scene.source_asset_id is not None
+            return await run.asset(scene.source_asset_id)
+        return await Ledger(run).media(
+            PredictionKind.VIDEO, request, client_id=job.client_id, scene_index=scene.index
+        )
+
     async def render_scene(scene: Scene) -> None:
         async with run.scenes:
-            request = await clip_request(run, job, scene)
-            if request is None:
-                assert scene.source_asset_id is not None
-                clip = await run.asset(scene.source_asset_id)
-            else:
-                clip = await Ledger(run).media(
-                    PredictionKind.VIDEO, request, client_id=job.client_id, scene_index=scene.index
-                )
-            normalised[scene.index] = await normalise(run, clip, fmt, scene.duration)
+            # The voice-over and the clip are made at once: a line longer than planned
+            # lengthens the scene by holding its clip, so the clip never waits for the voice.
+            scene, clip = await asyncio.gather(
+                voice_for(run, job, params, scene), scene_clip(scene)
+            )
+            captions = captions_for(params, scene)
+            normalised[scene.index] = await normalise(
+                run, clip, fmt, scene.length, [captions] if captions else []
+            )
+            rendered[scene.index] = scene = scene.with_(clip_asset_id=clip.id)
             await run.update_scene(
-                scene.with_(clip_asset_id=clip.id),
+                scene,
                 progress=progress,
                 change=JobChange(
                     event="scene_rendered",
@@ -57,8 +100,16 @@ async def render(run: Run) -> None:
                 ),
             )
 
-    await gather_all([render_scene(s) for s in scenes])
-    # Every paid call of the render is done; the stitch is free.
+    beds: list[str | None] = []
+
+    async def make_bed() -> None:
+        # Asked for at once with the planned length (a bed shorter than the final video is
+        # looped by the mix), so the music is never on the critical path.
+        beds.append(await music_for(run, job, params, sum(s.length for s in scenes)))
+
+    await gather_all([make_bed(), *(render_scene(s) for s in scenes)])
+    scenes = [rendered[s.index] for s in scenes]
+    # Every paid call of the render but the music bed is done; the stitch is free.
     await run.write(
         lambda r, j: r.transition(
             j,
@@ -68,13 +119,17 @@ async def render(run: Run) -> None:
             change=JobChange(event="stitching", message=f"stitching {total} clips"),
         )
     )
-    video, thumbnail = await stitch(run, job, [normalised[s.index] for s in scenes])
+    video, thumbnail, captions = await stitch(
+        run, job, params, fmt, scenes, [normalised[s.index] for s in scenes], beds[0]
+    )
     await run.finish(
         JobStatus.COMPLETED,
         stage="done",
         progress=100,
         video_asset_id=video.id,
         thumbnail_asset_id=thumbnail.id,
+        captions_vtt_asset_id=captions[0].id if captions else None,
+        captions_srt_asset_id=captions[1].id if captions else None,
         error_message=None,
         change=JobChange(
             event="completed", message=f"video ready ({video.duration_seconds or 0:.1f} s)"
@@ -106,27 +161,114 @@ async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
 
 
 async def estimate_render(run: Run, job: Job) -> float:
-    """What rendering will cost now: only clips not already paid for count."""
+    """What rendering will cost now: only clips, voice-overs and the music bed not already
+    paid for count."""
     provider = run.runtime.provider
-    model = provider.model_for(PredictionKind.VIDEO)
-    total = 0.0
-    for scene in load_scenes(job.storyboard_data):
-        request = await clip_request(run, job, scene)
-        if request is None:
-            continue
-        digest = input_hash(PredictionKind.VIDEO, model, request)
+    params = job_params(job)
+    scenes = load_scenes(job.storyboard_data)
+
+    async def unpaid(kind: PredictionKind, request: AnyRequest) -> bool:
+        digest = input_hash(kind, provider.model_for(kind), request)
         async with run.runtime.unit() as unit:
             reusable = await run.runtime.jobs(unit).reusable_prediction(job.id, digest)
-        if reusable is None:
+        return reusable is None
+
+    total = 0.0
+    for scene in scenes:
+        request = await clip_request(run, job, scene)
+        if request is not None and await unpaid(PredictionKind.VIDEO, request):
             total += provider.estimate_cost(PredictionKind.VIDEO, duration=scene.duration)
+        speech = speech_request(params, scene)
+        if (
+            speech is not None
+            and isinstance(provider, SpeechProvider)
+            and await unpaid(PredictionKind.SPEECH, speech)
+        ):
+            total += provider.estimate_speech(speech.text)
+    music = music_request(
+        params, sum(s.length for s in scenes), seed=scene_seed(job.id, MUSIC_SEED_INDEX)
+    )
+    if (
+        music is not None
+        and isinstance(provider, MusicProvider)
+        and await unpaid(PredictionKind.MUSIC, music)
+    ):
+        total += provider.estimate_music(music.duration)
     return round(total, 6)
 
 
-async def normalise(run: Run, clip: Asset, fmt: ClipFormat, duration: float) -> str:
-    """The key of the clip in THE clip format, made once per clip and format and kept
-    beside it, so a re-render re-uses it and the stitch is a stream copy."""
+async def voice_for(run: Run, job: Job, params: JobParams, scene: Scene) -> Scene:
+    """The scene's voice-over (a speech prediction, never paid twice) and its word timings,
+    stored with the prediction; the scene grows when the line came out longer than it."""
+    request = speech_request(params, scene)
+    provider = run.runtime.provider
+    if request is None or not isinstance(provider, SpeechProvider):
+        return scene.with_(voice_asset_id=None, words=None, spoken_seconds=None)
+
+    async def call(existing_id: str | None, on_created: OnCreated) -> SpeechResult:
+        return await provider.speak(request, existing_id=existing_id, on_created=on_created)
+
+    async def store(unit: UnitOfWork, result: SpeechResult) -> tuple[Asset, dict[str, Any]]:
+        asset = await AssetStore(unit, run.runtime.blobs).store_bytes(
+            result.data,
+            client_id=job.client_id,
+            job_id=job.id,
+            kind=AssetKind.AUDIO,
+            content_type=result.content_type,
+        )
+        return asset, {"words": words_to_json(result.words)}
+
+    outcome = await Ledger(run).predict(
+        PredictionKind.SPEECH, request, call, store, lambda r: r.meta, scene_index=scene.index
+    )
+    voice = outcome.asset
+    assert voice is not None
+    spoken = voice.duration_seconds or 0.0
+    words = words_from_json((outcome.output or {}).get("words"))
+    if not words:  # a speech prediction stored before its words were: estimate them
+        words = estimate_word_timings(request.text, spoken)
+    return scene.with_(voice_asset_id=voice.id, words=words_to_json(words), spoken_seconds=spoken)
+
+
+async def music_for(run: Run, job: Job, params: JobParams, duration: float) -> str | None:
+    """The key of the bed under the video: the client's track, a music prediction, or none."""
+    if params.music_asset_id is not None:
+        track = await run.asset(params.music_asset_id)
+        return track.storage_key
+    request = music_request(params, duration, seed=scene_seed(job.id, MUSIC_SEED_INDEX))
+    provider = run.runtime.provider
+    if request is None or not isinstance(provider, MusicProvider):
+        return None
+
+    async def call(existing_id: str | None, on_created: OnCreated) -> MediaResult:
+        return await provider.compose(request, existing_id=existing_id, on_created=on_created)
+
+    async def store(unit: UnitOfWork, result: MediaResult) -> tuple[Asset, None]:
+        asset = await AssetStore(unit, run.runtime.blobs).store_bytes(
+            result.data,
+            client_id=job.client_id,
+            job_id=job.id,
+            kind=AssetKind.AUDIO,
+            content_type=result.content_type,
+        )
+        return asset, None
+
+    outcome = await Ledger(run).predict(
+        PredictionKind.MUSIC, request, call, store, lambda r: r.meta
+    )
+    assert outcome.asset is not None
+    return outcome.asset.storage_key
+
+
+async def normalise(
+    run: Run, clip: Asset, fmt: ClipFormat, duration: float, overlays: list[Overlay]
+) -> str:
+    """The key of the clip in THE clip format with its overlays (captions) drawn, made once
+    per clip, format and overlay and kept beside it, so a re-render re-uses it and the
+    stitch is a stream copy."""
     blobs = run.runtime.blobs
-    key = f"jobs/{run.job_id}/normalised/{clip.id}-{fmt.width}x{fmt.height}-{duration:g}.mp4"
+    drawn = "".join(f"-{o.key()}" for o in overlays)
+    key = f"jobs/{run.job_id}/normalised/{clip.id}-{fmt.width}x{fmt.height}-{duration:g}{drawn}.mp4"
     if not await blobs.exists(key):
         async with run.limits.encodes, blobs.local(clip.storage_key) as source:
             with blobs.temp_path(".mp4") as out:
@@ -135,28 +277,107 @@ async def normalise(run: Run, clip: Asset, fmt: ClipFormat, duration: float) -> 
                     out,
                     fmt=fmt,
                     duration=duration,
+                    overlays=overlays,
                     timeout=run.runtime.settings.ffmpeg_timeout.total_seconds(),
                 )
                 await blobs.put_file(key, out, content_type="video/mp4")
     return key
 
 
-async def stitch(run: Run, job: Job, clip_keys: list[str]) -> tuple[Asset, Asset]:
+async def stitch(
+    run: Run,
+    job: Job,
+    params: JobParams,
+    fmt: ClipFormat,
+    scenes: list[Scene],
+    clip_keys: list[str],
+    music_key: str | None,
+) -> tuple[Asset, Asset, tuple[Asset, Asset] | None]:
+    """Stitch (stream copy), then lay the soundtrack (audio re-encoded once, the video
+    copied), then the poster and the caption files."""
     blobs = run.runtime.blobs
-    timeout = run.runtime.settings.ffmpeg_timeout.total_seconds()
+    lengths = [fmt.frames(s.length) / fmt.fps for s in scenes]
+    starts = [sum(lengths[:i]) for i in range(len(scenes))]
     async with contextlib.AsyncExitStack() as inputs:
         clips = [await inputs.enter_async_context(blobs.local(k)) for k in clip_keys]
-        with blobs.temp_path(".mp4") as video_tmp, blobs.temp_path(".jpg") as thumb_tmp:
-            await stitch_clips(clips, video_tmp, timeout=timeout)
-            # clamped to short videos
-            await make_thumbnail(video_tmp, thumb_tmp, at_seconds=0.5, timeout=timeout)
-            video = await run.store_file(
-                video_tmp, client_id=job.client_id, kind=AssetKind.VIDEO, content_type="video/mp4"
+        voices = []
+        for scene, start in zip(scenes, starts, strict=True):
+            if scene.voice_asset_id:
+                voice = await run.asset(scene.voice_asset_id)
+                path = await inputs.enter_async_context(blobs.local(voice.storage_key))
+                voices.append(VoiceCue(path=path, start=start + NARRATION_LEAD))
+        music = await inputs.enter_async_context(blobs.local(music_key)) if music_key else None
+        return await _mix_and_store(
+            run, job, params, fmt, scenes, starts, sum(lengths), clips, voices, music
+        )
+
+
+async def _mix_and_store(
+    run: Run,
+    job: Job,
+    params: JobParams,
+    fmt: ClipFormat,
+    scenes: list[Scene],
+    starts: list[float],
+    duration: float,
+    clips: list[Path],
+    voices: list[VoiceCue],
+    music: Path | None,
+) -> tuple[Asset, Asset, tuple[Asset, Asset] | None]:
+    blobs = run.runtime.blobs
+    timeout = run.runtime.settings.ffmpeg_timeout.total_seconds()
+    with (
+        blobs.temp_path(".mp4") as stitched,
+        blobs.temp_path(".mp4") as video_tmp,
+        blobs.temp_path(".jpg") as thumb_tmp,
+    ):
+        await stitch_clips(clips, stitched, timeout=timeout)
+        loudness = await mix_soundtrack(
+            stitched,
+            video_tmp,
+            voices=voices,
+            music=music,
+            duration=duration,
+            fmt=fmt,
+            loop_music=True,
+            timeout=timeout,
+        )
+        # clamped to short videos
+        await make_thumbnail(video_tmp, thumb_tmp, at_seconds=0.5, timeout=timeout)
+        cues = video_cues(params, scenes, starts)
+        async with run.runtime.unit() as unit:
+            store = AssetStore(unit, blobs)
+            video = await store.store_file(
+                video_tmp,
+                client_id=job.client_id,
+                job_id=job.id,
+                kind=AssetKind.VIDEO,
+                content_type="video/mp4",
+                # a silent video has no loudness to speak of
+                loudness=loudness if voices or music is not None else None,
             )
-            thumbnail = await run.store_file(
+            thumbnail = await store.store_file(
                 thumb_tmp,
                 client_id=job.client_id,
+                job_id=job.id,
                 kind=AssetKind.THUMBNAIL,
                 content_type="image/jpeg",
             )
-    return video, thumbnail
+            captions = None
+            if cues:
+                vtt = await store.store_bytes(
+                    to_vtt(cues, duration=duration).encode(),
+                    client_id=job.client_id,
+                    job_id=job.id,
+                    kind=AssetKind.CAPTIONS,
+                    content_type="text/vtt",
+                )
+                srt = await store.store_bytes(
+                    to_srt(cues, duration=duration).encode(),
+                    client_id=job.client_id,
+                    job_id=job.id,
+                    kind=AssetKind.CAPTIONS,
+                    content_type="application/x-subrip",
+                )
+                captions = (vtt, srt)
+    return video, thumbnail, captions

@@ -14,6 +14,7 @@ from reelforge.jobs.render import estimate_render
 from reelforge.jobs.repository import JobChange
 from reelforge.jobs.run import Run, band, gather_all, job_params, scene_seed
 from reelforge.jobs.scenes import Scene, dump_scenes, load_scenes
+from reelforge.jobs.voiceover import fit_duration
 from reelforge.media.clips import make_thumbnail
 from reelforge.media.formats import ClipFormat
 from reelforge.models import AssetKind, Job, JobStatus
@@ -106,21 +107,35 @@ async def plan_scenes(run: Run, job: Job, params: JobParams) -> list[Scene]:
     if not explicit:
         planned = await plan(run, job, params, count)
         explicit = [
-            SceneParams(s.description, s.image_prompt, s.motion_prompt, s.duration) for s in planned
+            SceneParams(
+                s.description, s.image_prompt, s.motion_prompt, s.duration, narration=s.narration
+            )
+            for s in planned
         ]
     style = f", {params.style}" if params.style else ""
     uploads = list(params.asset_ids)
-    return [
-        Scene(
-            index=index,
-            description=s.description,
-            image_prompt=(s.image_prompt or s.description) + style,
-            motion_prompt=s.motion_prompt or DEFAULT_MOTION_PROMPT,
-            duration=s.duration or default_duration,
-            source_asset_id=s.asset_id or (uploads[index] if index < len(uploads) else None),
+    speaks = params.voice is not None or params.captions != "none"
+    scenes = []
+    for index, s in enumerate(explicit[:count]):
+        # A scene given without narration speaks its description; a planned one, its line;
+        # a job that neither speaks nor reads keeps only the lines it was given.
+        narration = s.narration if s.narration is not None else s.description
+        if not speaks:
+            narration = (s.narration or "") if params.scenes else ""
+        duration = s.duration or default_duration
+        scenes.append(
+            Scene(
+                index=index,
+                description=s.description,
+                image_prompt=(s.image_prompt or s.description) + style,
+                motion_prompt=s.motion_prompt or DEFAULT_MOTION_PROMPT,
+                # a scene lasts at least its line and a pause
+                duration=fit_duration(duration, narration) if speaks else duration,
+                source_asset_id=s.asset_id or (uploads[index] if index < len(uploads) else None),
+                narration=narration,
+            )
         )
-        for index, s in enumerate(explicit[:count])
-    ]
+    return scenes
 
 
 async def plan(run: Run, job: Job, params: JobParams, count: int) -> list[PlannedScene]:
