@@ -227,12 +227,16 @@ class MusicProvider(Protocol):
 class Provider(Protocol):
     name: str
 
-    def model_for(self, kind: PredictionKind) -> str:
-        """The model identifier used for `kind`; part of the input hash."""
+    def model_for(self, kind: PredictionKind, aspect_ratio: str | None = None) -> str:
+        """The model identifier used for `kind` (for a scene of `aspect_ratio`, when the
+        provider picks its model by ratio); part of the input hash."""
         ...
 
-    def estimate_cost(self, kind: PredictionKind, *, duration: float = 0.0) -> float:
-        """Dollars one prediction of `kind` is expected to cost (video: for `duration` s)."""
+    def estimate_cost(
+        self, kind: PredictionKind, *, duration: float = 0.0, aspect_ratio: str | None = None
+    ) -> float:
+        """Dollars one prediction of `kind` is expected to cost (video: for `duration` s, in
+        `aspect_ratio`)."""
         ...
 
     async def plan(

@@ -65,10 +65,12 @@ class PreviewProvider:
         self._work_dir = work_dir
         self._ffmpeg_timeout = ffmpeg_timeout
 
-    def model_for(self, kind: PredictionKind) -> str:
+    def model_for(self, kind: PredictionKind, aspect_ratio: str | None = None) -> str:
         return MODELS[kind]
 
-    def estimate_cost(self, kind: PredictionKind, *, duration: float = 0.0) -> float:
+    def estimate_cost(
+        self, kind: PredictionKind, *, duration: float = 0.0, aspect_ratio: str | None = None
+    ) -> float:
         return 0.0
 
     async def plan(
