@@ -241,6 +241,7 @@ class FakeReplicate:
         self._fail: list[_Script] = []
         self._stuck: list[_Script] = []
         self._queued: list[_Script] = []
+        self._removed: list[_Script] = []
         self._rate_limits: list[_Script] = []
         self._server_errors: list[_Script] = []
         self._ambiguous = 0
@@ -301,6 +302,13 @@ class FakeReplicate:
         self._rate_limits.append(
             _Script(n, retry_after=retry_after, resets_in=resets_in, method=method)
         )
+
+    def remove_data_next(
+        self, model_or_kind: str | PredictionKind | None = None, n: int = 1
+    ) -> None:
+        """The next `n` matching predictions have their data removed the moment they finish
+        (as if nobody had copied the output within Replicate's hour)."""
+        self._removed.append(_Script(n, _match_key(model_or_kind)))
 
     def remove_data(self) -> None:
         """Every finished prediction's data is removed now, as after Replicate's hour."""
@@ -466,6 +474,8 @@ class FakeReplicate:
             prediction.stuck = True
         if script := _take(self._queued, keys=keys):
             prediction.queue_time = script.seconds
+        if _take(self._removed, keys=keys):
+            prediction.data_ttl = 0.0
         self.predictions[prediction.id] = prediction
         loop = asyncio.get_running_loop()
         prediction.task = loop.create_task(self._complete(prediction))
