@@ -101,11 +101,11 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Retries after 50 ms each (the first of them within 0.2 s), attempts time out in 2 s."""
+    """Retries after 50 ms each (the first of them within 0.2 s), attempts time out in 5 s."""
     return settings.model_copy(
         update={
             "webhook_retry_schedule": [timedelta(milliseconds=50)] * 4,
-            "webhook_timeout": timedelta(seconds=2),
+            "webhook_timeout": timedelta(seconds=5),
         }
     )
 
