@@ -124,7 +124,7 @@ async def test_timeouts_and_redirects_are_retried_not_followed(
     client: httpx.AsyncClient, runtime: Runtime, worker: Any, receiver: Receiver
 ) -> None:
     runtime.settings = runtime.settings.model_copy(
-        update={"webhook_timeout": timedelta(milliseconds=500)}
+        update={"webhook_timeout": timedelta(seconds=1.5)}
     )
     receiver.answers = ["hang", 302]
     endpoint = await create_endpoint(client, receiver.url, ["JOB_CANCELED"])
