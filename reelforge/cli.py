@@ -214,6 +214,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_gen.add_argument("--resolution", default="720p", choices=["480p", "720p", "1080p"])
     p_gen.add_argument("--duration", type=float, default=None, help="seconds (default 3 per scene)")
     p_gen.add_argument("--style", default=None)
+    p_gen.add_argument(
+        "--voice",
+        default="default",
+        help="a voice id (see the voices query), 'none' for no voice-over; default: the "
+        "provider's voice for the language",
+    )
+    p_gen.add_argument("--language", default=None, help="en, fr, pt-BR… (default: the brief's)")
+    p_gen.add_argument(
+        "--captions", default="word", choices=["none", "sentence", "word"], help="burned in"
+    )
+    p_gen.add_argument(
+        "--music",
+        default="upbeat",
+        help="a mood (upbeat, calm, corporate, dramatic, playful), 'none', or an mp3/wav/m4a file",
+    )
     p_gen.add_argument("--yes", action="store_true", help="approve without asking")
     p_gen.add_argument("--out", type=Path, default=Path("video.mp4"))
     p_gen.add_argument("--url", default=os.environ.get("REELFORGE_URL"), help="a running server")

@@ -8,8 +8,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
 from reelforge.errors import BadUserInput
+from reelforge.jobs.language import detect_language
+from reelforge.media.captions import CaptionStyle
 from reelforge.media.clips import Fit
 from reelforge.media.formats import ASPECT_RATIOS, CONTAINERS, RESOLUTIONS
+from reelforge.media.music import MOODS
 
 # The choices are the media layer's: it is what can actually render them.
 RESOLUTION_NAMES = tuple(RESOLUTIONS)
@@ -18,6 +21,13 @@ MAX_SCENES = 12
 MIN_SCENE_SECONDS = 1.0
 MAX_SCENE_SECONDS = 15.0
 _ID = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+MAX_NARRATION_CHARS = 500
+# `voice` left at this: the provider's voice for the job's language (the default voice-over).
+DEFAULT_VOICE = "default"
+CAPTION_STYLES: tuple[str, ...] = tuple(s.value for s in CaptionStyle)
+MUSIC_MOODS: tuple[str, ...] = tuple(MOODS)
+DEFAULT_MUSIC = "upbeat"
 
 
 def _text(value: str | None, name: str, *, min_len: int = 0, max_len: int) -> str | None:
@@ -42,6 +52,7 @@ class SceneParams:
     motion_prompt: str | None = None
     duration: float | None = None
     asset_id: str | None = None
+    narration: str | None = None  # the line spoken (and captioned) over the scene
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,14 @@ class JobParams:
     style: str | None = None
     scenes: list[SceneParams] = field(default_factory=list)
     asset_ids: list[str] = field(default_factory=list)
+    # Sound and words: a voice id (DEFAULT_VOICE: the language's; None: no voice-over), the
+    # language spoken (None: the brief's, detected), caption style, a music mood (None: no
+    # generated bed) or an uploaded track (music_asset_id, which wins over the mood).
+    voice: str | None = DEFAULT_VOICE
+    language: str | None = None
+    captions: str = CaptionStyle.WORD.value
+    music: str | None = DEFAULT_MUSIC
+    music_asset_id: str | None = None
 
     def validated(self) -> JobParams:
         brief = _text(self.brief, "brief", min_len=3, max_len=2000)
@@ -91,9 +110,19 @@ class JobParams:
                 motion_prompt=_text(s.motion_prompt, f"scenes[{i}].motionPrompt", max_len=500),
                 duration=_duration(s.duration, f"scenes[{i}].duration"),
                 asset_id=s.asset_id,
+                narration=validated_narration(s.narration, f"scenes[{i}].narration"),
             )
             for i, s in enumerate(self.scenes)
         ]
+        language = self.language.strip() if self.language else detect_language(brief)
+        if not _LANGUAGE.match(language):
+            raise BadUserInput("language must be a tag like en, fr or pt-BR", field="language")
+        _choice(self.captions, "captions", CAPTION_STYLES)
+        if self.music is not None:
+            _choice(self.music, "music", MUSIC_MOODS)
+        voice = self.voice.strip() if self.voice is not None else None
+        if voice is not None and not 1 <= len(voice) <= 128:
+            raise BadUserInput("voice must be a voice id from the voices query", field="voice")
         return JobParams(
             brief=brief,
             campaign_id=self.campaign_id,
@@ -104,6 +133,11 @@ class JobParams:
             style=_text(self.style, "style", max_len=200),
             scenes=scenes,
             asset_ids=list(self.asset_ids),
+            voice=voice,
+            language=language,
+            captions=self.captions,
+            music=self.music,
+            music_asset_id=self.music_asset_id,
         )
 
     @property
@@ -115,6 +149,16 @@ class JobParams:
         data.pop("brief")
         data.pop("campaign_id")
         return data
+
+
+def validated_narration(value: str | None, name: str) -> str | None:
+    """A narration line: trimmed, at most MAX_NARRATION_CHARS; empty means none."""
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    if len(text) > MAX_NARRATION_CHARS:
+        raise BadUserInput(f"{name} must be at most {MAX_NARRATION_CHARS} characters", field=name)
+    return text
 
 
 def _duration(value: float | None, name: str) -> float | None:

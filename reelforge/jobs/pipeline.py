@@ -24,9 +24,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelforge.errors import Conflict
 from reelforge.jobs.params import ExportTarget, JobParams, SceneParams
 from reelforge.jobs.repository import JobChange, JobRepository
+from reelforge.jobs.soundtrack import (
+    captions_for,
+    music_request,
+    speech_request,
+    video_cues,
+    words_from_json,
+    words_to_json,
+)
 from reelforge.jobs.storyboard import Scene, dump_scenes, load_scenes
+from reelforge.jobs.voiceover import NARRATION_LEAD, fit_duration
+from reelforge.media.audio import VoiceCue, keep_true_peak, mix_soundtrack
+from reelforge.media.captions import to_srt, to_vtt
 from reelforge.media.clips import Fit, make_thumbnail, normalise_clip, stitch_clips
 from reelforge.media.formats import ClipFormat, Container
+from reelforge.media.overlays import Overlay
 from reelforge.media.transcode import export_video as transcode
 from reelforge.models import (
     Asset,
@@ -46,14 +58,20 @@ from reelforge.observability.metrics import (
     VIDEO_GEN_DURATION,
 )
 from reelforge.providers.base import (
+    AnyRequest,
     ClipRequest,
     MediaResult,
+    MusicProvider,
     OnCreated,
     PlanRequest,
     PlanResult,
     PredictionKind,
     ProviderError,
+    SpeechProvider,
+    SpeechResult,
     StillRequest,
+    WordTiming,
+    estimate_word_timings,
     input_hash,
 )
 from reelforge.runtime import Runtime
@@ -63,11 +81,12 @@ from reelforge.webhooks.outbox import WebhookOutbox
 
 log = structlog.get_logger(__name__)
 
-R = TypeVar("R", PlanResult, MediaResult)
+R = TypeVar("R", PlanResult, MediaResult, SpeechResult)
 
 # Progress bands of one run: storyboard 0–30, render 30–90, stitch 90–100.
 STORYBOARD_BAND = (0, 30)
 RENDER_BAND = (30, 90)
+MUSIC_SEED = 1_000  # the music bed's seed: scene_seed(job, this), past any scene's index
 
 
 class JobCanceled(Exception):
@@ -149,7 +168,7 @@ class Pipeline:
     async def predict(
         self,
         kind: PredictionKind,
-        request: PlanRequest | StillRequest | ClipRequest,
+        request: AnyRequest,
         run: Callable[[str | None, OnCreated], Awaitable[R]],
         store: Callable[[AsyncSession, R, Prediction], Awaitable[Asset | None]],
         *,
@@ -380,22 +399,37 @@ class Pipeline:
             if not plan:  # an earlier run paid for this plan but died before saving it
                 plan.append(await run(outcome.prediction.external_id, _noop_created))
             explicit = [
-                SceneParams(s.description, s.image_prompt, s.motion_prompt, s.duration)
+                SceneParams(
+                    s.description,
+                    s.image_prompt,
+                    s.motion_prompt,
+                    s.duration,
+                    narration=s.narration,
+                )
                 for s in plan[0].scenes
             ]
         style = f", {params.style}" if params.style else ""
         uploads = list(params.asset_ids)
+        speaks = params.voice is not None or params.captions != "none"
         scenes = []
         for index, s in enumerate(explicit[:count]):
+            # A scene given without narration speaks its description; a planned one, its
+            # line; a job that neither speaks nor reads keeps only the lines it was given.
+            narration = s.narration if s.narration is not None else s.description
+            if not speaks:
+                narration = (s.narration or "") if params.scenes else ""
+            duration = s.duration or default_duration
             scenes.append(
                 Scene(
                     index=index,
                     description=s.description,
                     image_prompt=(s.image_prompt or s.description) + style,
                     motion_prompt=s.motion_prompt or "slow cinematic push-in",
-                    duration=s.duration or default_duration,
+                    # a scene lasts at least its line and a pause
+                    duration=fit_duration(duration, narration) if speaks else duration,
                     source_asset_id=s.asset_id
                     or (uploads[index] if index < len(uploads) else None),
+                    narration=narration,
                 )
             )
         return scenes
@@ -453,19 +487,39 @@ class Pipeline:
         )
 
     async def estimate_render(self, job: Job) -> float:
-        """What rendering will cost now: only clips not already paid for count."""
+        """What rendering will cost now: only clips, voice-overs and the music bed not
+        already paid for count."""
         provider = self.rt.provider
-        model = provider.model_for(PredictionKind.VIDEO)
+        params = job_params(job)
+        scenes = load_scenes(job.storyboard_data)
         total = 0.0
         async with self.rt.session() as session:
             repo = JobRepository(session)
-            for scene in load_scenes(job.storyboard_data):
+
+            async def unpaid(kind: PredictionKind, request: AnyRequest) -> bool:
+                digest = input_hash(kind, provider.model_for(kind), request)
+                return await repo.reusable_prediction(job.id, digest) is None
+
+            for scene in scenes:
                 request = await self.clip_request(job, scene)
-                if request is None:
-                    continue
-                digest = input_hash(PredictionKind.VIDEO, model, request)
-                if await repo.reusable_prediction(job.id, digest) is None:
+                if request is not None and await unpaid(PredictionKind.VIDEO, request):
                     total += provider.estimate_cost(PredictionKind.VIDEO, duration=scene.duration)
+                speech = speech_request(params, scene)
+                if (
+                    speech is not None
+                    and isinstance(provider, SpeechProvider)
+                    and await unpaid(PredictionKind.SPEECH, speech)
+                ):
+                    total += provider.estimate_speech(speech.text)
+            music = music_request(
+                params, sum(s.length for s in scenes), seed=scene_seed(job.id, MUSIC_SEED)
+            )
+            if (
+                music is not None
+                and isinstance(provider, MusicProvider)
+                and await unpaid(PredictionKind.MUSIC, music)
+            ):
+                total += provider.estimate_music(music.duration)
         return round(total, 6)
 
     async def spent(self) -> float:
@@ -487,27 +541,36 @@ class Pipeline:
         fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
         scenes = load_scenes(job.storyboard_data)
         normalised: dict[int, str] = {}
+        rendered: dict[int, Scene] = {}
         total = len(scenes)
 
         def progress(current: list[Scene]) -> int:
             return band(RENDER_BAND, len(normalised), total)
 
+        async def scene_clip(scene: Scene) -> Asset:
+            request = await self.clip_request(job, scene)
+            if request is None:
+                assert scene.source_asset_id is not None
+                clip, _ = await self.blob(scene.source_asset_id)
+                return clip
+            return await self.predict_media(
+                PredictionKind.VIDEO, request, client_id=job.client_id, scene_index=scene.index
+            )
+
         async def render_scene(scene: Scene) -> None:
             async with self.scene_limit:
-                request = await self.clip_request(job, scene)
-                if request is None:
-                    assert scene.source_asset_id is not None
-                    clip, _ = await self.blob(scene.source_asset_id)
-                else:
-                    clip = await self.predict_media(
-                        PredictionKind.VIDEO,
-                        request,
-                        client_id=job.client_id,
-                        scene_index=scene.index,
-                    )
-                normalised[scene.index] = await self.normalised(clip, fmt, scene.duration)
+                # The voice-over and the clip are made at once: a line longer than planned
+                # lengthens the scene by holding its clip, so the clip never waits for it.
+                scene, clip = await asyncio.gather(
+                    self.voice_for(job, params, scene), scene_clip(scene)
+                )
+                captions = captions_for(params, scene)
+                normalised[scene.index] = await self.normalised(
+                    clip, fmt, scene.length, [captions] if captions else []
+                )
+                rendered[scene.index] = scene = scene.with_(clip_asset_id=clip.id)
                 await self.update_scene(
-                    scene.with_(clip_asset_id=clip.id),
+                    scene,
                     progress=progress,
                     change=JobChange(
                         event="scene_rendered",
@@ -516,7 +579,15 @@ class Pipeline:
                     ),
                 )
 
-        await gather_all([render_scene(s) for s in scenes])
+        beds: list[str | None] = []
+
+        async def make_bed() -> None:
+            # Asked for at once with the planned length (a bed shorter than the final video
+            # is looped by the mix), so the music is never on the critical path.
+            beds.append(await self.music_for(job, params, sum(s.length for s in scenes)))
+
+        await gather_all([make_bed(), *(render_scene(s) for s in scenes)])
+        scenes = [rendered[s.index] for s in scenes]
         cost = await self.spent()  # every paid call of the render is done; the stitch is free
         await self.write(
             lambda r, j: r.transition(
@@ -528,7 +599,9 @@ class Pipeline:
                 change=JobChange(event="stitching", message=f"stitching {total} clips"),
             )
         )
-        video, thumbnail = await self.stitch(job, [normalised[s.index] for s in scenes])
+        video, thumbnail, captions = await self.stitch(
+            job, params, fmt, scenes, [normalised[s.index] for s in scenes], beds[0]
+        )
         await self.write(
             lambda r, j: r.transition(
                 j,
@@ -537,6 +610,8 @@ class Pipeline:
                 progress=100,
                 video_asset_id=video.id,
                 thumbnail_asset_id=thumbnail.id,
+                captions_vtt_asset_id=captions[0].id if captions else None,
+                captions_srt_asset_id=captions[1].id if captions else None,
                 video_url=f"/api/v2/assets/{video.id}",
                 actual_cost=cost,
                 error_message=None,
@@ -548,31 +623,148 @@ class Pipeline:
         VIDEO_GEN_DURATION.labels(stage="render").observe(time.monotonic() - started)
         JOBS_FINISHED.labels(status=JobStatus.COMPLETED.value).inc()
 
-    async def normalised(self, clip: Asset, fmt: ClipFormat, duration: float) -> str:
-        """The key of the clip in THE clip format, made once per clip and format and kept
-        beside it, so a re-render re-uses it and the stitch is a stream copy."""
-        key = f"jobs/{self.job_id}/normalised/{clip.id}-{fmt.width}x{fmt.height}-{duration:g}.mp4"
+    async def normalised(
+        self, clip: Asset, fmt: ClipFormat, duration: float, overlays: list[Overlay]
+    ) -> str:
+        """The key of the clip in THE clip format with its overlays (captions) drawn, made
+        once per clip, format and overlay and kept beside it, so a re-render re-uses it and
+        the stitch is a stream copy."""
+        drawn = "".join(f"-{o.key()}" for o in overlays)
+        key = (
+            f"jobs/{self.job_id}/normalised/"
+            f"{clip.id}-{fmt.width}x{fmt.height}-{duration:g}{drawn}.mp4"
+        )
         blobs = self.rt.blobs
         if not await blobs.exists(key):
             async with self.encode_limit, blobs.local(clip.storage_key) as source:
                 with blobs.temp_path(".mp4") as out:
-                    await normalise_clip(source, out, fmt=fmt, duration=duration)
+                    await normalise_clip(source, out, fmt=fmt, duration=duration, overlays=overlays)
                     await blobs.put_file(key, out, content_type="video/mp4")
         return key
 
-    async def stitch(self, job: Job, clip_keys: list[str]) -> tuple[Asset, Asset]:
-        timeout = self.rt.settings.ffmpeg_timeout.total_seconds()
-        async with contextlib.AsyncExitStack() as inputs:
-            clips = [await inputs.enter_async_context(self.rt.blobs.local(k)) for k in clip_keys]
-            return await self._stitch(job, clips, timeout)
+    async def voice_for(self, job: Job, params: JobParams, scene: Scene) -> Scene:
+        """The scene's voice-over (a speech prediction, never paid twice) and its word
+        timings (kept with the scene)."""
+        request = speech_request(params, scene)
+        provider = self.rt.provider
+        if request is None or not isinstance(provider, SpeechProvider):
+            return scene.with_(voice_asset_id=None, words=None, spoken_seconds=None)
+        heard: list[WordTiming] = []
 
-    async def _stitch(self, job: Job, clips: list[Path], timeout: float) -> tuple[Asset, Asset]:
+        async def run(existing_id: str | None, on_created: OnCreated) -> SpeechResult:
+            return await provider.speak(request, existing_id=existing_id, on_created=on_created)
+
+        async def store(session: AsyncSession, result: SpeechResult, _: Prediction) -> Asset:
+            heard[:] = result.words
+            return await AssetStore(session, self.rt.blobs).store_bytes(
+                result.data,
+                client_id=job.client_id,
+                job_id=self.job_id,
+                kind=AssetKind.AUDIO,
+                content_type=result.content_type,
+            )
+
+        outcome = await self.predict(
+            PredictionKind.SPEECH, request, run, store, scene_index=scene.index
+        )
+        voice = outcome.asset
+        assert voice is not None
+        spoken = voice.duration_seconds or 0.0
+        if heard:
+            words = heard
+        elif scene.voice_asset_id == voice.id and scene.words:
+            words = words_from_json(scene.words)  # reused: the timings kept with the scene
+        else:
+            words = estimate_word_timings(request.text, spoken)
+        return scene.with_(
+            voice_asset_id=voice.id, words=words_to_json(words), spoken_seconds=spoken
+        )
+
+    async def music_for(self, job: Job, params: JobParams, duration: float) -> str | None:
+        """The key of the bed under the video: the client's track, a music prediction, or
+        none."""
+        if params.music_asset_id is not None:
+            track, _ = await self.blob(params.music_asset_id)
+            return track.storage_key
+        request = music_request(params, duration, seed=scene_seed(job.id, MUSIC_SEED))
+        provider = self.rt.provider
+        if request is None or not isinstance(provider, MusicProvider):
+            return None
+
+        async def run(existing_id: str | None, on_created: OnCreated) -> MediaResult:
+            return await provider.compose(request, existing_id=existing_id, on_created=on_created)
+
+        async def store(session: AsyncSession, result: MediaResult, _: Prediction) -> Asset:
+            return await AssetStore(session, self.rt.blobs).store_bytes(
+                result.data,
+                client_id=job.client_id,
+                job_id=self.job_id,
+                kind=AssetKind.AUDIO,
+                content_type=result.content_type,
+            )
+
+        outcome = await self.predict(PredictionKind.MUSIC, request, run, store)
+        assert outcome.asset is not None
+        return outcome.asset.storage_key
+
+    async def stitch(
+        self,
+        job: Job,
+        params: JobParams,
+        fmt: ClipFormat,
+        scenes: list[Scene],
+        clip_keys: list[str],
+        music_key: str | None,
+    ) -> tuple[Asset, Asset, tuple[Asset, Asset] | None]:
+        """Stitch (stream copy), then lay the soundtrack (audio re-encoded once, video
+        copied), then the poster and the caption files."""
+        lengths = [fmt.frames(s.length) / fmt.fps for s in scenes]
+        starts = [sum(lengths[:i]) for i in range(len(scenes))]
+        blobs = self.rt.blobs
+        async with contextlib.AsyncExitStack() as inputs:
+            clips = [await inputs.enter_async_context(blobs.local(k)) for k in clip_keys]
+            voices = []
+            for scene, start in zip(scenes, starts, strict=True):
+                if scene.voice_asset_id:
+                    voice, _ = await self.blob(scene.voice_asset_id)
+                    path = await inputs.enter_async_context(blobs.local(voice.storage_key))
+                    voices.append(VoiceCue(path=path, start=start + NARRATION_LEAD))
+            music = await inputs.enter_async_context(blobs.local(music_key)) if music_key else None
+            return await self._stitch(
+                job, params, scenes, starts, sum(lengths), fmt, clips, voices, music
+            )
+
+    async def _stitch(
+        self,
+        job: Job,
+        params: JobParams,
+        scenes: list[Scene],
+        starts: list[float],
+        duration: float,
+        fmt: ClipFormat,
+        clips: list[Path],
+        voices: list[VoiceCue],
+        music: Path | None,
+    ) -> tuple[Asset, Asset, tuple[Asset, Asset] | None]:
+        timeout = self.rt.settings.ffmpeg_timeout.total_seconds()
         with (
+            self.rt.blobs.temp_path(".mp4") as stitched,
             self.rt.blobs.temp_path(".mp4") as video_tmp,
             self.rt.blobs.temp_path(".jpg") as thumb_tmp,
         ):
-            await stitch_clips(clips, video_tmp, timeout=timeout)
+            await stitch_clips(clips, stitched, timeout=timeout)
+            loudness = await mix_soundtrack(
+                stitched,
+                video_tmp,
+                voices=voices,
+                music=music,
+                duration=duration,
+                fmt=fmt,
+                loop_music=True,
+                timeout=timeout,
+            )
             await make_thumbnail(video_tmp, thumb_tmp, at_seconds=0.5)  # clamped to short videos
+            cues = video_cues(params, scenes, starts)
             async with self.rt.session() as session:
                 store = AssetStore(session, self.rt.blobs)
                 video = await store.store_file(
@@ -581,6 +773,8 @@ class Pipeline:
                     job_id=job.id,
                     kind=AssetKind.VIDEO,
                     content_type="video/mp4",
+                    # a silent video has no loudness to speak of
+                    loudness=loudness if voices or music is not None else None,
                 )
                 thumbnail = await store.store_file(
                     thumb_tmp,
@@ -589,7 +783,24 @@ class Pipeline:
                     kind=AssetKind.THUMBNAIL,
                     content_type="image/jpeg",
                 )
-        return video, thumbnail
+                captions = None
+                if cues:
+                    vtt = await store.store_bytes(
+                        to_vtt(cues, duration=duration).encode(),
+                        client_id=job.client_id,
+                        job_id=job.id,
+                        kind=AssetKind.CAPTIONS,
+                        content_type="text/vtt",
+                    )
+                    srt = await store.store_bytes(
+                        to_srt(cues, duration=duration).encode(),
+                        client_id=job.client_id,
+                        job_id=job.id,
+                        kind=AssetKind.CAPTIONS,
+                        content_type="application/x-subrip",
+                    )
+                    captions = (vtt, srt)
+        return video, thumbnail, captions
 
     # -- failure -----------------------------------------------------------------------
 
@@ -688,6 +899,11 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     fit=cast(Fit, target.fit),
                     progress=on_progress,
                 )
+            # The export keeps the video's loudness (its audio is re-encoded, never
+            # re-levelled, unless its true peak went over the ceiling): on record again.
+            loudness = None
+            if source.loudness_lufs is not None and target.container != "gif":
+                loudness = await keep_true_peak(tmp)
             async with runtime.session() as session:
                 asset = await AssetStore(session, runtime.blobs).store_file(
                     tmp,
@@ -695,6 +911,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     job_id=job.id,
                     kind=AssetKind.EXPORT,
                     content_type=CONTENT_TYPES[target.container],
+                    loudness=loudness,
                 )
         await finish_export(
             runtime,

@@ -3,7 +3,7 @@ it calls the repositories and queues tasks only after the commit that made them 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, time
 
 import structlog
@@ -12,12 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.auth import Principal
 from reelforge.errors import BadUserInput, BudgetExceeded, Conflict, Forbidden
-from reelforge.jobs.params import ExportTarget, JobParams
+from reelforge.jobs.params import DEFAULT_VOICE, ExportTarget, JobParams, validated_narration
 from reelforge.jobs.repository import JobChange, JobPage
 from reelforge.jobs.storyboard import dump_scenes, load_scenes
 from reelforge.models import AssetKind, Export, Job, JobStatus, utcnow
 from reelforge.observability.metrics import JOBS_CREATED, STORYBOARDS_APPROVED
-from reelforge.providers.base import PredictionKind
+from reelforge.providers.base import (
+    ANY_LANGUAGE,
+    SPEAKING_RATE_WPS,
+    MusicProvider,
+    PredictionKind,
+    SpeechProvider,
+    Voice,
+)
 from reelforge.runtime import QUEUE_NAME, Runtime
 from reelforge.storage.repository import AssetRepository
 
@@ -83,9 +90,19 @@ class JobService:
         return plan + max(0, count - uploaded) * provider.estimate_cost(PredictionKind.IMAGE)
 
     def estimate_render(self, params: JobParams) -> float:
+        """Before the storyboard exists: clips, and the voice-over and bed when asked for
+        (narration sized at the speaking rate, about six characters a word)."""
+        provider = self.rt.provider
         count = params.scene_count or 1
         per_scene = params.target_duration / count
-        return count * self.rt.provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
+        total = count * provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
+        if params.voice is not None and isinstance(provider, SpeechProvider):
+            words = round(params.target_duration * SPEAKING_RATE_WPS)
+            total += provider.estimate_speech(" ".join(["words"] * words))
+        wants_bed = params.music is not None and params.music_asset_id is None
+        if wants_bed and isinstance(provider, MusicProvider):
+            total += provider.estimate_music(params.target_duration)
+        return total
 
     async def budget_remaining(self) -> float | None:
         """Dollars the client may still spend today (None: no budget). Renders in flight
@@ -113,8 +130,49 @@ class JobService:
 
     # -- mutations ---------------------------------------------------------------------
 
+    def voices(self, language: str | None = None) -> list[Voice]:
+        """The provider's voices, those of one language (or its base language) if asked."""
+        provider = self.rt.provider
+        voices = provider.voices() if isinstance(provider, SpeechProvider) else []
+        if language:
+            base = language.split("-")[0].lower()
+            voices = [
+                v
+                for v in voices
+                if v.language == ANY_LANGUAGE or v.language.split("-")[0].lower() == base
+            ]
+        return voices
+
+    def resolve_voice(self, params: JobParams) -> str | None:
+        """The voice id the job speaks with: the language's default, or the one chosen."""
+        provider = self.rt.provider
+        if params.voice is None or not isinstance(provider, SpeechProvider):
+            if params.voice not in (None, DEFAULT_VOICE):
+                raise BadUserInput(f"the {provider.name} provider has no voices", field="voice")
+            return None
+        if params.voice == DEFAULT_VOICE:
+            return provider.default_voice(params.language or "en")
+        if params.voice not in {v.id for v in provider.voices()}:
+            raise BadUserInput(
+                f"unknown voice {params.voice!r}; the voices query lists them", field="voice"
+            )
+        return params.voice
+
     async def create(self, params: JobParams) -> Job:
         params = params.validated()
+        params = replace(params, voice=self.resolve_voice(params))
+        if params.music_asset_id is not None:
+            found = await self.assets.get_many(
+                [params.music_asset_id], client_id=self.principal.client_id
+            )
+            track = found.get(params.music_asset_id)
+            if track is None or track.kind != AssetKind.UPLOAD.value:
+                raise BadUserInput(f"asset {params.music_asset_id} not found", field="musicAssetId")
+            if not track.content_type.startswith("audio/"):
+                raise BadUserInput(
+                    "musicAssetId must be an uploaded audio track (mp3, wav, m4a)",
+                    field="musicAssetId",
+                )
         assets = await self.assets.get_many(
             params.referenced_asset_ids, client_id=self.principal.client_id
         )
@@ -192,6 +250,7 @@ class JobService:
         image_prompt: str | None,
         motion_prompt: str | None,
         asset_id: str | None,
+        narration: str | None = None,
     ) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.status not in (JobStatus.STORYBOARD_COMPLETE.value, JobStatus.COMPLETED.value):
@@ -204,8 +263,16 @@ class JobService:
             raise BadUserInput(
                 f"sceneIndex must be between 0 and {len(scenes) - 1}", field="sceneIndex"
             )
-        if image_prompt is None and asset_id is None and motion_prompt is None:
-            raise BadUserInput("give a new imagePrompt, motionPrompt or assetId", field="input")
+        if (
+            image_prompt is None
+            and asset_id is None
+            and motion_prompt is None
+            and narration is None
+        ):
+            raise BadUserInput(
+                "give a new imagePrompt, motionPrompt, assetId or narration", field="input"
+            )
+        narration = validated_narration(narration, "narration")
         for name, value, limit in (
             ("imagePrompt", image_prompt, 1000),
             ("motionPrompt", motion_prompt, 500),
@@ -218,6 +285,13 @@ class JobService:
                 raise BadUserInput(f"asset {asset_id} not found", field="assetId")
         scene = scenes[scene_index]
         new_still = image_prompt is not None or asset_id is not None
+        if narration is not None and narration != scene.narration:
+            # Only the voice-over and captions are made again (the scene is held longer if
+            # the new line needs it: its clip is not bought again).
+            scene = scene.with_(
+                narration=narration, voice_asset_id=None, words=None, spoken_seconds=None
+            )
+        new_clip = new_still or motion_prompt is not None
         scene = scene.with_(
             image_prompt=image_prompt.strip() if image_prompt else scene.image_prompt,
             motion_prompt=motion_prompt.strip() if motion_prompt else scene.motion_prompt,
@@ -225,7 +299,7 @@ class JobService:
             if asset_id is not None
             else (None if image_prompt is not None else scene.source_asset_id),
             image_asset_id=None if new_still else scene.image_asset_id,
-            clip_asset_id=None,
+            clip_asset_id=None if new_clip else scene.clip_asset_id,
             status="pending",
         )
         scenes[scene_index] = scene

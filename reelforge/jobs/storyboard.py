@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from reelforge.jobs.voiceover import fit_duration
+
 
 @dataclass(frozen=True)
 class Scene:
@@ -17,6 +19,18 @@ class Scene:
     image_asset_id: str | None = None  # the scene's still (generated, or the upload)
     clip_asset_id: str | None = None  # the scene's clip, when rendered
     status: str = "pending"  # pending | ready | failed
+    narration: str = ""  # the line spoken and captioned over the scene ("" for none)
+    voice_asset_id: str | None = None  # the spoken narration, when rendered
+    spoken_seconds: float | None = None  # how long the voice-over lasts, when rendered
+    # When each word is heard, from the voice-over's start: [[text, start, end], ...]
+    words: list[list[Any]] | None = None
+
+    @property
+    def length(self) -> float:
+        """How long the scene is in the video: `duration` (what its clip was asked for),
+        lengthened when its narration needs more (the clip is then held longer, never
+        bought again)."""
+        return fit_duration(self.duration, self.narration, spoken=self.spoken_seconds)
 
     def with_(self, **changes: Any) -> Scene:
         return replace(self, **changes)

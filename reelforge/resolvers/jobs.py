@@ -6,10 +6,19 @@ import strawberry
 
 from reelforge.jobs.repository import encode_cursor
 from reelforge.models import JobStatus
-from reelforge.providers.base import PredictionKind
+from reelforge.providers.base import MusicProvider, PredictionKind, SpeechProvider
 from reelforge.schema.context import Info
 from reelforge.schema.inputs import CreateJobInput, ExportVideoInput, RefineSceneInput
-from reelforge.schema.types import Export, Job, JobConnection, JobEdge, ModelInfo, PageInfo, Viewer
+from reelforge.schema.types import (
+    Export,
+    Job,
+    JobConnection,
+    JobEdge,
+    ModelInfo,
+    PageInfo,
+    Viewer,
+    Voice,
+)
 
 
 async def job(info: Info, id: strawberry.ID) -> Job:
@@ -57,6 +66,22 @@ def models(info: Info) -> list[ModelInfo]:
             estimated_cost=provider.estimate_cost(kind, duration=5.0),
         )
         for kind in PredictionKind
+        if kind not in (PredictionKind.SPEECH, PredictionKind.MUSIC)
+        or isinstance(provider, SpeechProvider if kind is PredictionKind.SPEECH else MusicProvider)
+    ]
+
+
+def voices(info: Info, language: str | None = None) -> list[Voice]:
+    provider = info.context.runtime.provider
+    return [
+        Voice(
+            id=strawberry.ID(v.id),
+            name=v.name,
+            language=v.language,
+            gender=v.gender,
+            provider=provider.name,
+        )
+        for v in info.context.jobs.voices(language)
     ]
 
 
@@ -81,6 +106,7 @@ async def refine_scene(
         image_prompt=input.image_prompt,
         motion_prompt=input.motion_prompt,
         asset_id=str(input.asset_id) if input.asset_id else None,
+        narration=input.narration,
     )
     return Job.from_row(row)
 

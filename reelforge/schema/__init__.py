@@ -31,7 +31,16 @@ from reelforge.schema.extensions import (
     SessionExtension,
     format_escaped_errors,
 )
-from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgress, ModelInfo, Viewer
+from reelforge.schema.types import (
+    Asset,
+    Export,
+    Job,
+    JobConnection,
+    JobProgress,
+    ModelInfo,
+    Viewer,
+    Voice,
+)
 from reelforge.schema.webhooks import WebhookDelivery, WebhookDeliveryConnection, WebhookEndpoint
 
 
@@ -53,6 +62,10 @@ class Query:
         resolver=webhook_resolvers.webhook_deliveries,
         description="An endpoint's deliveries with their attempts, newest first (first ≤ 100)",
     )
+    voices: list[Voice] = strawberry.field(
+        resolver=job_resolvers.voices,
+        description="Voices the provider speaks with (optionally for one language)",
+    )
 
 
 @strawberry.type
@@ -62,7 +75,8 @@ class Mutation:
         description="Start a job: the storyboard is generated next",
     )
     upload_asset: Asset = strawberry.mutation(
-        resolver=asset_resolvers.upload_asset, description="Upload a jpg, png, mp4 or mov (≤ 50 MB)"
+        resolver=asset_resolvers.upload_asset,
+        description="Upload a jpg, png, mp4 or mov, or an mp3, wav or m4a music track (≤ 50 MB)",
     )
     refine_scene: Job = strawberry.mutation(
         resolver=job_resolvers.refine_scene, description="Change one scene; clears the approval"

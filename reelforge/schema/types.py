@@ -15,6 +15,7 @@ from reelforge.jobs.repository import JobRepository
 from reelforge.jobs.service import JobService
 from reelforge.jobs.storyboard import Scene as SceneData
 from reelforge.jobs.storyboard import load_scenes
+from reelforge.jobs.voiceover import NARRATION_LEAD
 from reelforge.models import Asset as AssetRow
 from reelforge.models import Export as ExportRow
 from reelforge.models import Job as JobRow
@@ -56,6 +57,32 @@ class Fit(Enum):
     PAD = "pad"
 
 
+@strawberry.enum(description="Captions burned into the video (and written as .srt/.vtt)")
+class CaptionStyle(Enum):
+    NONE = "none"
+    SENTENCE = "sentence"
+    WORD = "word"
+
+
+@strawberry.enum(description="The mood of a generated music bed; NONE for no music")
+class MusicMood(Enum):
+    NONE = "none"
+    UPBEAT = "upbeat"
+    CALM = "calm"
+    CORPORATE = "corporate"
+    DRAMATIC = "dramatic"
+    PLAYFUL = "playful"
+
+
+@strawberry.type(description="A voice the configured provider can speak with")
+class Voice:
+    id: strawberry.ID
+    name: str
+    language: str = strawberry.field(description="Language tag, e.g. en, fr, pt-BR")
+    gender: str | None
+    provider: str
+
+
 @strawberry.enum
 class ExportStatus(Enum):
     QUEUED = "queued"
@@ -83,6 +110,10 @@ class Asset:
     duration_seconds: float | None
     original_filename: str | None
     created_at: datetime
+    loudness_lufs: float | None = strawberry.field(
+        description="Integrated loudness of the audio (EBU R128), for videos and exports"
+    )
+    true_peak_db: float | None = strawberry.field(description="True peak of the audio, dBTP")
     row: strawberry.Private[AssetRow]
 
     @classmethod
@@ -98,12 +129,21 @@ class Asset:
             duration_seconds=row.duration_seconds,
             original_filename=row.original_filename,
             created_at=as_utc(row.created_at),
+            loudness_lufs=row.loudness_lufs,
+            true_peak_db=row.true_peak_db,
             row=row,
         )
 
     @strawberry.field(description="A signed URL to download the file; it expires (signedUrlTtl)")
     def url(self, info: Info) -> str:
         return signed_asset_url(info.context.runtime.settings, self.row)
+
+
+@strawberry.type(description="When one word of a scene's narration is heard")
+class WordTiming:
+    text: str
+    start: float = strawberry.field(description="Seconds from the start of the scene")
+    end: float
 
 
 @strawberry.type(description="One scene of a storyboard")
@@ -114,6 +154,7 @@ class Scene:
     motion_prompt: str
     duration: float
     status: str
+    narration: str = strawberry.field(description="The line spoken and captioned over it")
     data: strawberry.Private[SceneData]
 
     @strawberry.field
@@ -127,6 +168,19 @@ class Scene:
     @strawberry.field(description="The client's upload this scene uses, if any")
     async def source_asset(self, info: Info) -> Asset | None:
         return await load_asset(info, self.data.source_asset_id)
+
+    @strawberry.field(description="The spoken narration, once rendered")
+    async def voice_over(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.data.voice_asset_id)
+
+    @strawberry.field(description="Each word of the voice-over and when it is heard, once rendered")
+    def words(self) -> list[WordTiming]:
+        return [
+            WordTiming(
+                text=str(text), start=float(start) + NARRATION_LEAD, end=float(end) + NARRATION_LEAD
+            )
+            for text, start, end in self.data.words or []
+        ]
 
 
 @strawberry.type
@@ -198,6 +252,11 @@ class Job:
     scene_count: int
     target_duration: float
     style: str | None
+    voice: str | None = strawberry.field(description="The voice-over's voice; null: none")
+    language: str
+    captions: CaptionStyle
+    music: MusicMood
+    music_asset_id: strawberry.ID | None
     storyboard_version: int
     approved: bool
     approved_at: datetime | None
@@ -228,6 +287,11 @@ class Job:
             scene_count=int(params.get("scene_count") or 0),
             target_duration=float(params.get("target_duration") or 0),
             style=params.get("style"),
+            voice=params.get("voice"),
+            language=params.get("language") or "en",
+            captions=CaptionStyle(params.get("captions", "none")),
+            music=MusicMood(params.get("music") or "none"),
+            music_asset_id=params.get("music_asset_id"),
             storyboard_version=row.storyboard_version or 0,
             approved=bool(row.approved),
             approved_at=as_utc(row.approved_at) if row.approved_at else None,
@@ -250,8 +314,9 @@ class Job:
                 description=s.description,
                 image_prompt=s.image_prompt,
                 motion_prompt=s.motion_prompt,
-                duration=s.duration,
+                duration=s.length,
                 status=s.status,
+                narration=s.narration,
                 data=s,
             )
             for s in load_scenes(self.row.storyboard_data)
@@ -268,6 +333,14 @@ class Job:
     @strawberry.field
     async def thumbnail(self, info: Info) -> Asset | None:
         return await load_asset(info, self.row.thumbnail_asset_id)
+
+    @strawberry.field(description="The captions of the finished video as WebVTT")
+    async def captions_vtt(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.row.captions_vtt_asset_id)
+
+    @strawberry.field(description="The captions of the finished video as SubRip (.srt)")
+    async def captions_srt(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.row.captions_srt_asset_id)
 
     @strawberry.field(description="A signed download URL of the finished video")
     async def video_url(self, info: Info) -> str | None:

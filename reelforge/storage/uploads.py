@@ -32,7 +32,7 @@ from starlette.datastructures import UploadFile
 from reelforge.auth import Principal
 from reelforge.config import Settings
 from reelforge.errors import BadUserInput, PayloadTooLarge, ReelforgeError, ServiceUnavailable
-from reelforge.media.ffmpeg import MediaInfo
+from reelforge.media.ffmpeg import AudioInfo, MediaInfo
 from reelforge.models import Asset, AssetKind
 from reelforge.observability.metrics import UPLOAD_BYTES, UPLOADS
 from reelforge.ratelimit import RateLimiter
@@ -230,7 +230,7 @@ async def _spool(
     return size
 
 
-async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo:
+async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo | AudioInfo:
     if settings.clamav_url:
         await scan_file(settings.clamav_url, path)
     return await verify_media(path, kind)
@@ -293,8 +293,8 @@ async def receive_upload(
 
     Raises RATE_LIMITED (``settings.upload_rate_limit`` per user), PAYLOAD_TOO_LARGE (over
     ``settings.max_upload_bytes``, checked while streaming), UNSUPPORTED_MEDIA_TYPE
-    (anything but a readable jpg, png, mp4 or mov; malware), BAD_USER_INPUT (empty) and
-    SERVICE_UNAVAILABLE (storage full, scanner down).
+    (anything but a readable jpg, png, mp4, mov, mp3, wav or m4a; malware), BAD_USER_INPUT
+    (empty) and SERVICE_UNAVAILABLE (storage full, scanner down).
     """
     started = time.perf_counter()
     outcome = "aborted"

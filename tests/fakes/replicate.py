@@ -257,6 +257,9 @@ class FakeReplicate:
                     "/v1/models/{owner}/{name}/predictions", self._create_official, methods=["POST"]
                 ),
                 Route("/v1/models/{owner}/{name}", self._model, methods=["GET"]),
+                Route(
+                    "/v1/models/{owner}/{name}/versions/{version}", self._version, methods=["GET"]
+                ),
                 Route("/v1/predictions", self._create_versioned, methods=["POST"]),
                 Route("/v1/predictions", self._list, methods=["GET"]),
                 Route("/v1/predictions/{id}", self._get, methods=["GET"]),
@@ -557,6 +560,23 @@ class FakeReplicate:
             }
         )
 
+    async def _version(self, request: Request) -> Response:
+        """One version of a (community) model with its OpenAPI schema."""
+        if refused := self._preflight(request):
+            return refused
+        model = f"{request.path_params['owner']}/{request.path_params['name']}"
+        schema = self.schemas.get(model)
+        if schema is None:
+            return _problem(404, "Not found", f"Model {model} not found")
+        return JSONResponse(
+            {
+                "id": request.path_params["version"],
+                "openapi_schema": {
+                    "components": {"schemas": {"Input": {"properties": dict(schema)}}}
+                },
+            }
+        )
+
     async def _get(self, request: Request) -> Response:
         if refused := self._preflight(request):
             return refused
@@ -731,6 +751,16 @@ class FakeReplicate:
                     input_token_count=in_tokens, output_token_count=len(tokens)
                 )
                 self._cache[key] = (tokens, [])
+            elif prediction.kind is PredictionKind.SPEECH:
+                text = str(prediction.input.get("text", ""))
+                prediction.metrics.update(input_token_count=len(text))
+                async with self._media_slots:
+                    mp3 = await self._speak(text)
+                self._cache[key] = ("{0}", [(mp3, "audio/mpeg", "mp3")])
+            elif prediction.kind is PredictionKind.MUSIC:
+                async with self._media_slots:
+                    mp3 = await self._compose(prediction.input, key)
+                self._cache[key] = ("{0}", [(mp3, "audio/mpeg", "mp3")])
             elif prediction.kind is PredictionKind.IMAGE:
                 async with self._media_slots:
                     png = await self._draw(prediction.input, key)
@@ -743,6 +773,58 @@ class FakeReplicate:
             tokens = self._cache[key][0]
             prediction.metrics.update(output_token_count=len(tokens))
         return self._cache[key]
+
+    async def _speak(self, text: str) -> bytes:
+        """Real speech (eSpeak NG) as mp3, like the TTS model's output."""
+        from reelforge.media.ffmpeg import ffmpeg_exe
+        from reelforge.providers.espeak import synthesize
+
+        speech = await asyncio.to_thread(synthesize, text or "silence", "espeak:en")
+        with tempfile.TemporaryDirectory(prefix="fake-replicate-") as tmp:
+            wav, mp3 = Path(tmp) / "speech.wav", Path(tmp) / "speech.mp3"
+            wav.write_bytes(speech.wav)
+            proc = await asyncio.create_subprocess_exec(
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(wav),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "64k",
+                str(mp3),
+            )
+            await proc.wait()
+            return mp3.read_bytes()
+
+    async def _compose(self, model_input: Mapping[str, Any], key: str) -> bytes:
+        """A music bed (synthesised, as mp3) of the requested duration."""
+        from reelforge.media.ffmpeg import ffmpeg_exe
+        from reelforge.media.music import synthesize_music_bed
+
+        duration = _number(model_input.get("duration")) or 8.0
+        with tempfile.TemporaryDirectory(prefix="fake-replicate-") as tmp:
+            bed, mp3 = Path(tmp) / "bed.m4a", Path(tmp) / "bed.mp3"
+            await synthesize_music_bed(bed, mood="calm", duration=duration, seed=int(key[:8], 16))
+            proc = await asyncio.create_subprocess_exec(
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(bed),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+                str(mp3),
+            )
+            await proc.wait()
+            return mp3.read_bytes()
 
     async def _draw(self, model_input: Mapping[str, Any], key: str) -> bytes:
         from reelforge.media.stills import draw_still
