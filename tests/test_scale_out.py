@@ -151,6 +151,10 @@ def test_api_and_two_workers_share_only_db_redis_and_bucket(
                 "targetDuration": 2,
                 "resolution": "R480P",
                 "assetIds": [asset_id],
+                # storage, not sound: a silent job (tests/jobs/test_soundtrack_* cover sound)
+                "voice": None,
+                "captions": "NONE",
+                "music": "NONE",
             },
         )["createJob"]["id"]
         wait_job(client, job_id, lambda j: j["status"] == "STORYBOARD_COMPLETE")
