@@ -26,7 +26,7 @@ from reelforge.config import Settings
 from reelforge.errors import PayloadTooLarge
 from reelforge.events import WEBHOOK_CHANNEL, publish
 from reelforge.httperrors import error_response_for
-from reelforge.jobs.worker import build_worker, stop_in_process_worker
+from reelforge.jobs.worker import WorkerSupervisor, build_worker
 from reelforge.observability.metrics import HTTP_REQUEST_DURATION
 from reelforge.providers import resolve_webhook_secret
 from reelforge.providers.webhooks import make_webhook_endpoint
@@ -145,6 +145,9 @@ async def readyz(request: Request) -> Response:
     await check("database", database())
     await check("redis", runtime.redis.ping())
     await check("storage", runtime.blobs.check_writable())
+    supervisor: WorkerSupervisor | None = getattr(request.app.state, "worker", None)
+    if supervisor is not None:  # the in-process worker of `reelforge serve`
+        checks["worker"] = "ok" if supervisor.healthy else "down (restarting)"
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
@@ -192,17 +195,21 @@ def create_app(
         )
         app.state.runtime = current
         state["runtime"] = current
-        worker_task = None
+        supervisor = None
         if embedded_worker:
-            worker = build_worker(
-                settings, current.redis_url, runtime=current, handle_signals=False
+            # Restarted whenever it stops by itself; /readyz fails while it is down.
+            supervisor = WorkerSupervisor(
+                lambda: build_worker(
+                    settings, current.redis_url, runtime=current, handle_signals=False
+                )
             )
-            worker_task = asyncio.create_task(worker.async_run())
+            app.state.worker = supervisor
+            supervisor.start()
         try:
             yield
         finally:
-            if worker_task is not None:
-                await stop_in_process_worker(worker, worker_task)
+            if supervisor is not None:
+                await supervisor.stop()
             if owned:
                 await current.aclose()
 

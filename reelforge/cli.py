@@ -128,7 +128,7 @@ def _exit_cleanly(signum: int, _frame: object) -> None:
 def worker(settings: Settings) -> None:
     from prometheus_client import start_http_server
 
-    from reelforge.jobs.worker import build_worker
+    from reelforge.jobs.worker import run_standalone
 
     if not settings.redis_url:
         raise ConfigError(
@@ -136,9 +136,9 @@ def worker(settings: Settings) -> None:
         )
     start_http_server(settings.worker_metrics_port)
     log.info("worker.metrics", port=settings.worker_metrics_port)
-    asyncio.set_event_loop(asyncio.new_event_loop())
     tune_gc()
-    build_worker(settings, settings.redis_url).run()
+    # Started again after any failure (Redis down at start-up included) until SIGTERM.
+    asyncio.run(run_standalone(settings, settings.redis_url))
 
 
 def storage_command(settings: Settings, command: str, source: str | None, target: str) -> int:

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     stuck_job_after: Duration = timedelta(minutes=15)
     worker_metrics_port: int = 9091
     embedded_worker: bool = True  # `serve` runs an arq worker in-process
+    # A worker renews this lease on the tasks it runs; a task whose lease lapsed is an orphan
+    # (its worker died) and is picked up again by another worker.
+    worker_heartbeat_ttl: Duration = timedelta(seconds=30)
+    # The sweep (lost and orphaned tasks, stuck jobs, gauges) runs this often, in seconds.
+    sweep_interval: int = Field(default=20, ge=1, le=60)  # best a divisor of 60
+    # A progress subscriber that hears nothing this long re-reads the job from the database.
+    progress_resync_interval: Duration = timedelta(seconds=10)
 
     # Outgoing webhooks (reelforge.webhooks)
     webhook_timeout: Duration = timedelta(seconds=10)  # one whole attempt, DNS to answer

@@ -4,7 +4,9 @@ Workers publish a JSON string on `job:{id}` after every committed job write; the
 process subscribes through one shared pub/sub connection. broadcaster's Redis listener dies
 silently when the connection drops, so `ResilientRedisBackend` reconnects with backoff and
 then tells every subscriber `RECONNECTED`, so they re-read the job from the database and
-never miss a final state that was published while the link was down."""
+never miss a final state that was published while the link was down. A subscriber may also
+ask for `IDLE` after a quiet spell (`idle_after`), so a message lost anywhere on the way
+delays an update but never loses the final state."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any
 import structlog
 from broadcaster import Broadcast, Event
 from broadcaster._backends.redis import RedisBackend
+from broadcaster._base import Unsubscribed
 from redis import asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = structlog.get_logger(__name__)
 
 RECONNECTED = "__reconnected__"
+IDLE = "__idle__"
 WEBHOOK_CHANNEL = "replicate:webhooks"
 
 
@@ -33,10 +37,14 @@ def job_channel(job_id: str) -> str:
 
 
 class ResilientRedisBackend(RedisBackend):
-    def __init__(self, url: str, *, max_backoff: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, max_backoff: float = 5.0, health_check_interval: float = 5
+    ) -> None:
         super().__init__(url)
         # Pings the idle pub/sub link so a half-open connection is noticed, not waited on.
-        self._conn = aioredis.Redis.from_url(url, health_check_interval=5, socket_keepalive=True)
+        self._conn = aioredis.Redis.from_url(
+            url, health_check_interval=health_check_interval, socket_keepalive=True
+        )
         self._pubsub = self._conn.pubsub()
         self._max_backoff = max_backoff
         self.reconnects = 0
@@ -48,6 +56,14 @@ class ResilientRedisBackend(RedisBackend):
             await asyncio.gather(self._listener, return_exceptions=True)
         await self._pubsub.aclose()
         await self._conn.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        # Wake the listener only once SUBSCRIBE is done. broadcaster wakes it first: when
+        # the SUBSCRIBE then waits (a health-check PING is due after 5 s idle), the listener
+        # finds no channel, leaves its loop and sleeps for good, and a lone subscriber hears
+        # nothing more.
+        await self._pubsub.subscribe(channel)
+        self._ready.set()
 
     async def _pubsub_listener(self) -> None:
         attempt = 0
@@ -84,8 +100,8 @@ class ResilientRedisBackend(RedisBackend):
 class ProgressBus:
     """Subscribe to job channels (API) and to webhook wake-ups (workers)."""
 
-    def __init__(self, redis_url: str) -> None:
-        self.backend = ResilientRedisBackend(redis_url)
+    def __init__(self, redis_url: str, *, health_check_interval: float = 5) -> None:
+        self.backend = ResilientRedisBackend(redis_url, health_check_interval=health_check_interval)
         self.broadcast = Broadcast(backend=self.backend)
 
     async def connect(self) -> None:
@@ -95,13 +111,23 @@ class ProgressBus:
         await self.broadcast.disconnect()
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+    async def subscribe(
+        self, channel: str, *, idle_after: float | None = None
+    ) -> AsyncIterator[AsyncIterator[str]]:
+        """The channel's messages; with `idle_after`, also `IDLE` after every that many
+        seconds without one, so the subscriber can re-read what it watches."""
         async with self.broadcast.subscribe(channel) as subscriber:
 
             async def messages() -> AsyncIterator[str]:
-                async for event in subscriber:  # type: ignore[union-attr]
-                    if event is not None:
-                        yield event.message
+                while True:
+                    try:
+                        event = await asyncio.wait_for(subscriber.get(), idle_after)
+                    except TimeoutError:
+                        yield IDLE
+                        continue
+                    except Unsubscribed:
+                        return
+                    yield event.message
 
             yield messages()
 

@@ -156,8 +156,29 @@ class Runtime:
         self, task: str, *args: Any, key: str, defer_until: datetime | None = None
     ) -> None:
         """Queue a task once: arq refuses a second task with the same id while one is queued
-        or running, so double clicks and retries never run a stage twice."""
-        job = await self.queue.enqueue_job(
-            task, *args, _job_id=key, _queue_name=QUEUE_NAME, _defer_until=defer_until
+        or running, so double clicks and retries never run a stage twice; a task held by a
+        worker that died is taken back and run again."""
+        await self.ensure_queued(task, *args, key=key, defer_until=defer_until)
+
+    async def ensure_queued(
+        self,
+        task: str,
+        *args: Any,
+        key: str,
+        defer_until: datetime | None = None,
+        queue_if_missing: bool = True,
+    ) -> str:
+        """`enqueue`, saying what happened (see `jobs.recovery.ensure_queued`)."""
+        from reelforge.jobs.recovery import ensure_queued  # recovery builds on this module
+
+        async def enqueue() -> bool:
+            job = await self.queue.enqueue_job(
+                task, *args, _job_id=key, _queue_name=QUEUE_NAME, _defer_until=defer_until
+            )
+            log.info("queue.enqueued", task=task, key=key, duplicate=job is None)
+            return job is not None
+
+        grace = self.settings.worker_heartbeat_ttl
+        return await ensure_queued(
+            self.queue, key, enqueue, grace=grace, queue_if_missing=queue_if_missing
         )
-        log.info("queue.enqueued", task=task, key=key, duplicate=job is None)

@@ -78,7 +78,12 @@ def test_serve_answers_health_and_leaves_no_valkey_behind(tmp_path: Path) -> Non
     base = f"http://127.0.0.1:{port}"
     try:
         ready = _wait_ready(base, process)
-        assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "storage": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "redis": "ok",
+            "storage": "ok",
+            "worker": "ok",  # the in-process worker
+        }
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
         assert _valkeys_under(tmp_path), "serve should run an embedded Valkey"
         assert b"# HELP http_request_duration_seconds" in httpx.get(f"{base}/metrics").content

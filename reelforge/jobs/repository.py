@@ -149,17 +149,15 @@ class JobRepository:
         )
         return float((await self.session.execute(query)).scalar_one() or 0.0)
 
-    async def stale_jobs(self, older_than: datetime) -> list[Job]:
-        """Non-terminal jobs with work in flight and no write since `older_than`."""
+    async def busy_jobs(self) -> list[Job]:
+        """Non-terminal jobs with work to do (a task should be queued or running for each)."""
         busy = [
             JobStatus.PENDING,
             JobStatus.GENERATING_STORYBOARD,
             JobStatus.RENDERING,
             JobStatus.STITCHING,
         ]
-        query = select(Job).where(
-            Job.status.in_([s.value for s in busy]), Job.updated_at < older_than
-        )
+        query = select(Job).where(Job.status.in_([s.value for s in busy]))
         return list((await self.session.execute(query)).scalars())
 
     async def count_by_status(self) -> dict[str, int]:

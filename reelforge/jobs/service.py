@@ -25,7 +25,7 @@ from reelforge.providers.base import (
     SpeechProvider,
     Voice,
 )
-from reelforge.runtime import QUEUE_NAME, Runtime
+from reelforge.runtime import QUEUE_NAME, Runtime, deserialize_task
 from reelforge.storage.repository import AssetRepository
 
 log = structlog.get_logger(__name__)
@@ -419,7 +419,10 @@ class JobService:
 async def abort_task(runtime: Runtime, key: str) -> None:
     """Take a queued task off the queue; a running one is aborted at its next await."""
     try:
-        await ArqJob(key, runtime.queue, _queue_name=QUEUE_NAME).abort(timeout=0)
+        # arq reads the task's record on abort: it needs our deserializer to do so.
+        await ArqJob(
+            key, runtime.queue, _queue_name=QUEUE_NAME, _deserializer=deserialize_task
+        ).abort(timeout=0)
     except TimeoutError:
         pass
     except Exception as exc:

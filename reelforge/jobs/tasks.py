@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from reelforge.jobs import pipeline
+from reelforge.jobs import pipeline, recovery
 from reelforge.jobs.pipeline import JobCanceled, Pipeline
 from reelforge.jobs.repository import JobChange
 from reelforge.jobs.service import RENDER_TASK, STORYBOARD_TASK, task_key
@@ -66,36 +66,59 @@ async def export_video(ctx: dict[str, Any], export_id: str) -> None:
 
 
 async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
-    """Re-queue jobs whose work stopped (a worker died); fail those stuck for too long.
-    Also refreshes the jobs-by-status and queue-depth gauges."""
+    """The database is the source of truth for what should be running. Every 20 s (on one
+    worker): each job with work to do gets its task queued, or left to the live worker
+    running it, or taken back from a worker that died (SIGKILL, a lost machine) or from a
+    Redis that lost its data; a job without progress for too long is failed. Also refreshes
+    the jobs-by-status, stuck-jobs and queue-depth gauges. Returns how many jobs it
+    re-queued or failed; every log line says which of those really happened."""
     runtime = _runtime(ctx)
     period = runtime.settings.stuck_job_after
     now = utcnow()
+    acted = 0
     async with runtime.session() as session:
         repo = runtime.jobs(session)
         for status in JobStatus:
             JOBS_BY_STATUS.labels(status=status.value).set(0)
         for name, count in (await repo.count_by_status()).items():
             JOBS_BY_STATUS.labels(status=name).set(count)
-        stale = await repo.stale_jobs(now - period)
-        STUCK_JOBS.set(len(stale))
-        for job in stale:
+        busy = await repo.busy_jobs()
+        STUCK_JOBS.set(sum(1 for job in busy if now - as_utc(job.updated_at) > period))
+        alive = []
+        for job in busy:
             age = now - as_utc(job.updated_at)
-            if age > period * GIVE_UP_AFTER_PERIODS:
-                try:
-                    await repo.transition(
-                        job,
-                        JobStatus.FAILED,
-                        error_message=f"no progress for {age // timedelta(minutes=1)} minutes",
-                        change=JobChange(event="failed", message="stuck: no progress"),
-                    )
-                except Exception as exc:
-                    log.warning("sweep.fail_failed", job_id=job.id, error=str(exc))
+            if age <= period * GIVE_UP_AFTER_PERIODS:
+                alive.append((job.id, job.status, age))
                 continue
-            if job.status in (JobStatus.PENDING.value, JobStatus.GENERATING_STORYBOARD.value):
-                await runtime.enqueue(STORYBOARD_TASK, job.id, key=task_key("storyboard", job.id))
+            minutes = age // timedelta(minutes=1)
+            try:
+                await repo.transition(
+                    job,
+                    JobStatus.FAILED,
+                    error_message=f"no progress for {minutes} minutes",
+                    change=JobChange(event="failed", message="stuck: no progress"),
+                )
+            except Exception as exc:
+                log.warning("sweep.fail_failed", job_id=job.id, error=str(exc))
             else:
-                await runtime.enqueue(RENDER_TASK, job.id, key=task_key("render", job.id))
-            log.warning("sweep.requeued", job_id=job.id, status=job.status)
+                acted += 1
+                log.warning("sweep.gave_up", job_id=job.id, status=job.status, minutes=minutes)
+    grace = runtime.settings.worker_heartbeat_ttl
+    settled = await recovery.redis_settled(runtime.queue, grace, now.timestamp())
+    for job_id, state, age in alive:
+        if state in (JobStatus.PENDING.value, JobStatus.GENERATING_STORYBOARD.value):
+            task, stage = STORYBOARD_TASK, "storyboard"
+        else:
+            task, stage = RENDER_TASK, "render"
+        # A task found nowhere is queued afresh only once workers had time to renew their
+        # leases (a job written moments ago, a Redis that just lost its data): a second copy
+        # of a task that is in fact running would only race it.
+        outcome = await runtime.ensure_queued(
+            task, job_id, key=task_key(stage, job_id), queue_if_missing=settled and age > grace
+        )
+        if outcome in ("queued", "released", "requeued"):
+            acted += 1
+            # queued: nothing held it (Redis lost it); released/requeued: its worker died.
+            log.warning(f"sweep.{outcome}", job_id=job_id, status=state, task=task)
     QUEUE_DEPTH.set(await runtime.queue.zcard(QUEUE_NAME))
-    return len(stale)
+    return acted

@@ -1,6 +1,7 @@
 """`Subscription.jobProgress`: the current state first, then every change published by any
-process, ending after a terminal state. After a Redis reconnect the job is re-read from the
-database, so a final state published while the link was down is never missed."""
+process, ending after a terminal state. After a Redis reconnect, and after every quiet spell
+of `PROGRESS_RESYNC_INTERVAL`, the job is re-read from the database, so a final state whose
+message was lost (a link down, a publish that failed) arrives late but is never missed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import strawberry
 import structlog
 
 from reelforge.errors import InternalError, ReelforgeError
-from reelforge.events import RECONNECTED, job_channel
+from reelforge.events import IDLE, RECONNECTED, job_channel
 from reelforge.jobs.repository import JobChange
 from reelforge.models import JobStatus
 from reelforge.observability.metrics import ACTIVE_SUBSCRIPTIONS
@@ -50,13 +51,14 @@ async def _job_updates(
     runtime: Runtime, job_id: strawberry.ID, snapshot: Callable[[str], Awaitable[JobProgress]]
 ) -> AsyncGenerator[JobProgress, None]:
     # Subscribe before reading, so nothing published in between is lost.
-    async with runtime.bus.subscribe(job_channel(str(job_id))) as messages:
+    idle_after = runtime.settings.progress_resync_interval.total_seconds()
+    async with runtime.bus.subscribe(job_channel(str(job_id)), idle_after=idle_after) as messages:
         current = await snapshot("snapshot")
         yield current
         if JobStatus(current.status).is_terminal:
             return
         async for message in messages:
-            if message == RECONNECTED:
+            if message in (RECONNECTED, IDLE):
                 latest = await snapshot("resync")
                 if latest.updated_at == current.updated_at:
                     continue

@@ -210,8 +210,12 @@ class FakeReplicate:
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         short_side: int = 180,
         predict_time: float | None = None,
+        create_latency: float = 0.0,
     ) -> None:
         self.token = token  # None accepts any bearer token
+        # Seconds a create takes to answer, the prediction already existing (and billing):
+        # a client that dies meanwhile never learns its id.
+        self.create_latency = create_latency
         self.latency = latency
         self.latencies = {PredictionKind(k): v for k, v in (latencies or {}).items()}
         self.output_ttl = output_ttl
@@ -484,6 +488,8 @@ class FakeReplicate:
         prediction.task = loop.create_task(self._complete(prediction))
         if deadline is not None:
             prediction.deadline_task = loop.create_task(self._deadline(prediction, deadline))
+        if self.create_latency:
+            await asyncio.sleep(self.create_latency)
         if self._ambiguous > 0:
             self._ambiguous -= 1
             return _problem(500, "Internal server error", "Something went wrong")
@@ -1047,8 +1053,14 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=2.0, help="seconds per prediction")
     parser.add_argument("--token", default=None, help="required bearer token (default: any)")
     parser.add_argument("--output-ttl", type=float, default=3600.0)
+    parser.add_argument("--create-latency", type=float, default=0.0, help="seconds per create")
     args = parser.parse_args()
-    fake = FakeReplicate(token=args.token, latency=args.latency, output_ttl=args.output_ttl)
+    fake = FakeReplicate(
+        token=args.token,
+        latency=args.latency,
+        output_ttl=args.output_ttl,
+        create_latency=args.create_latency,
+    )
     uvicorn.run(fake.app, host=args.host, port=args.port, log_level="warning")
 
 

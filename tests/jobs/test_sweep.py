@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import time
 from datetime import timedelta
 
 from sqlalchemy import text, update
 
+from reelforge.jobs import recovery
 from reelforge.jobs.repository import JobRepository
 from reelforge.jobs.tasks import sweep_stuck_jobs
 from reelforge.models import Job, JobStatus, utcnow
@@ -49,7 +51,14 @@ async def test_a_stale_job_is_requeued_and_a_long_stuck_one_failed(runtime: Runt
     stale = await aged_job(runtime, JobStatus.RENDERING, period + timedelta(minutes=1))
     dead = await aged_job(runtime, JobStatus.GENERATING_STORYBOARD, period * 4)
 
-    assert await sweep_stuck_jobs({"runtime": runtime}) == 2
+    # A Redis that just lost its data: workers get a lease period to say what they run, so
+    # nothing is queued yet; only the long-stuck job is given up on.
+    assert await sweep_stuck_jobs({"runtime": runtime}) == 1
+    assert not await runtime.redis.exists(f"arq:job:render:{stale}")
+    # A lease period later, nothing runs `stale` (no task in Redis): it is queued again from
+    # the database. `fresh` was written moments ago: its worker may not have renewed yet.
+    await runtime.queue.set(recovery.EPOCH_KEY, str(time.time() - 3600))
+    assert await sweep_stuck_jobs({"runtime": runtime}) == 1
     assert await runtime.redis.exists(f"arq:job:render:{stale}")
     assert not await runtime.redis.exists(f"arq:job:render:{fresh}")
     assert not await runtime.redis.exists(f"arq:job:storyboard:{dead}")

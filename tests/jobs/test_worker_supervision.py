@@ -1,0 +1,80 @@
+"""The worker inside `reelforge serve` is started again when it stops, /readyz says when it
+is down, and a worker rides out a Redis that stops answering instead of leaving its loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from reelforge.jobs.worker import ResilientWorker, WorkerSupervisor, build_worker
+from reelforge.runtime import Runtime
+
+
+async def test_a_worker_that_stops_is_started_again_and_unhealthy_meanwhile(
+    runtime: Runtime,
+) -> None:
+    made: list[ResilientWorker] = []
+
+    def make() -> ResilientWorker:
+        worker = build_worker(
+            runtime.settings, runtime.redis_url, runtime=runtime, handle_signals=False
+        )
+        if not made:
+
+            async def crash() -> None:
+                await asyncio.sleep(0.05)
+                raise RuntimeError("the worker's loop died")
+
+            worker.main = crash  # type: ignore[method-assign]
+        made.append(worker)
+        return worker
+
+    supervisor = WorkerSupervisor(make)
+    supervisor.start()
+    seen_down = False
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            if not supervisor.healthy and supervisor.restarts:
+                seen_down = True
+            if supervisor.healthy and len(made) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert seen_down, "the supervisor never reported the dead worker"
+        assert supervisor.healthy and supervisor.restarts == 1
+    finally:
+        await supervisor.stop()
+
+
+async def test_readyz_fails_while_the_in_process_worker_is_down(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    app.state.worker = SimpleNamespace(healthy=False)
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"].startswith("down")
+    app.state.worker = SimpleNamespace(healthy=True)
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_redis_error_in_the_poll_loop_is_waited_out(runtime: Runtime) -> None:
+    worker = build_worker(
+        runtime.settings, runtime.redis_url, runtime=runtime, handle_signals=False
+    )
+    calls = 0
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        raise RedisConnectionError("Connection refused")
+
+    worker._pool = SimpleNamespace(zrangebyscore=flaky)  # type: ignore[assignment]
+    for _ in range(2):
+        await worker._poll_iteration()  # logged and backed off, never raised
+    assert calls == 2 and not worker.redis_ok
+    assert worker.job_counter == 0
