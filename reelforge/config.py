@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     sweep_interval: int = Field(default=20, ge=1, le=60)  # best a divisor of 60
     # A progress subscriber that hears nothing this long re-reads the job from the database.
     progress_resync_interval: Duration = timedelta(seconds=10)
+    retention_days: float | None = Field(default=None, gt=0)  # finished jobs' media; off unset
 
     # Outgoing webhooks (reelforge.webhooks)
     webhook_timeout: Duration = timedelta(seconds=10)  # one whole attempt, DNS to answer

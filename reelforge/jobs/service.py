@@ -26,6 +26,7 @@ from reelforge.providers.base import (
     Voice,
 )
 from reelforge.runtime import QUEUE_NAME, Runtime, deserialize_task
+from reelforge.storage.deletion import delete_job_media
 from reelforge.storage.repository import AssetRepository
 
 log = structlog.get_logger(__name__)
@@ -346,6 +347,39 @@ class JobService:
         for stage in ("storyboard", "render"):
             await abort_task(self.rt, task_key(stage, job.id))
         return job
+
+    async def delete(self, job_id: str) -> str:
+        """Remove the job, its rows and its media in every backend. Running work is stopped
+        first (as cancelJob does); another client's job is NOT_FOUND."""
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if not JobStatus(job.status).is_terminal:
+            job = await self.cancel(job_id)
+        keys = await self.repo.delete(job)
+        await self.rt.cache.invalidate(job.id)
+        await delete_job_media(self.rt.blobs, job.id, keys)
+        log.info("job.deleted", job_id=job.id, client_id=job.client_id, assets=len(keys))
+        return job.id
+
+    async def delete_asset(self, asset_id: str) -> str:
+        """Remove an upload (row and object). An asset a job made is removed with its job
+        (deleteJob); an upload that a job still in progress uses is CONFLICT."""
+        asset = await self.assets.get(asset_id, client_id=self.principal.client_id)
+        if asset.job_id is not None:
+            raise Conflict(
+                f"asset {asset.id} belongs to job {asset.job_id}: delete the job instead",
+                jobId=asset.job_id,
+            )
+        live = await self.assets.live_jobs_using(asset)
+        if live:
+            raise Conflict(
+                f"asset {asset.id} is used by a job in progress ({live[0]}); cancel or "
+                "finish it first",
+                jobIds=live,
+            )
+        await self.assets.delete(asset)
+        await self.rt.blobs.delete(asset.storage_key)
+        log.info("asset.deleted", asset_id=asset.id, client_id=asset.client_id)
+        return asset.id
 
     async def retry(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)

@@ -13,6 +13,7 @@ import structlog
 from reelforge.jobs import pipeline, recovery
 from reelforge.jobs.pipeline import JobCanceled, Pipeline
 from reelforge.jobs.repository import JobChange
+from reelforge.jobs.retention import expire_media
 from reelforge.jobs.service import RENDER_TASK, STORYBOARD_TASK, task_key
 from reelforge.models import JobStatus, as_utc, utcnow
 from reelforge.observability.metrics import JOBS_BY_STATUS, QUEUE_DEPTH, STUCK_JOBS
@@ -121,4 +122,5 @@ async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
             # queued: nothing held it (Redis lost it); released/requeued: its worker died.
             log.warning(f"sweep.{outcome}", job_id=job_id, status=state, task=task)
     QUEUE_DEPTH.set(await runtime.queue.zcard(QUEUE_NAME))
+    await expire_media(runtime, now)
     return acted

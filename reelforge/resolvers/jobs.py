@@ -115,6 +115,14 @@ async def cancel_job(info: Info, job_id: strawberry.ID) -> Job:
     return Job.from_row(await info.context.jobs.cancel(str(job_id)))
 
 
+async def delete_job(info: Info, job_id: strawberry.ID) -> strawberry.ID:
+    return strawberry.ID(await info.context.jobs.delete(str(job_id)))
+
+
+async def delete_asset(info: Info, id: strawberry.ID) -> strawberry.ID:
+    return strawberry.ID(await info.context.jobs.delete_asset(str(id)))
+
+
 async def retry_job(info: Info, job_id: strawberry.ID) -> Job:
     return Job.from_row(await info.context.jobs.retry(str(job_id)))
 

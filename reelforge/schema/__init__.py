@@ -92,6 +92,16 @@ class Mutation:
     )
     cancel_job: Job = strawberry.mutation(resolver=job_resolvers.cancel_job)
     retry_job: Job = strawberry.mutation(resolver=job_resolvers.retry_job)
+    delete_job: strawberry.ID = strawberry.mutation(
+        resolver=job_resolvers.delete_job,
+        description="Remove a job with its rows and media (stills, clips, video, exports); "
+        "running work is canceled first. Returns the deleted id",
+    )
+    delete_asset: strawberry.ID = strawberry.mutation(
+        resolver=job_resolvers.delete_asset,
+        description="Remove an uploaded asset and its file; CONFLICT while a job in progress "
+        "uses it. Returns the deleted id",
+    )
     create_webhook_endpoint: WebhookEndpoint = strawberry.mutation(
         resolver=webhook_resolvers.create_webhook_endpoint,
         description="Receive job events at a URL, signed (Standard Webhooks); the secret is "
