@@ -478,6 +478,7 @@ class Pipeline:
         return ClipRequest(
             image=data,
             image_content_type=still.content_type,
+            image_url=await self.rt.blobs.provider_url(still.storage_key),
             prompt=scene.motion_prompt,
             duration=scene.duration,
             width=fmt.width,

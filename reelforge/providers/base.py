@@ -64,6 +64,9 @@ class ClipRequest:
     height: int
     aspect_ratio: str
     seed: int
+    # A presigned URL of the same still in our object store, when the provider can fetch it:
+    # sent instead of uploading a large still again. Not part of the input hash.
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -349,5 +352,6 @@ def input_hash(kind: PredictionKind, model: str, request: AnyRequest) -> str:
     fields = asdict(request)
     if isinstance(request, ClipRequest):
         fields["image"] = hashlib.sha256(request.image).hexdigest()
+        fields.pop("image_url", None)
     payload = json.dumps({"kind": kind.value, "model": model, "input": fields}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -250,6 +250,9 @@ class FakeReplicate:
         self._server_errors: list[_Script] = []
         self._ambiguous = 0
         self._files: dict[str, FakeFile] = {}
+        # URLs on the internet the fake "fetches" inputs from (a public bucket's presigned
+        # URLs): url -> bytes. Tests put them here.
+        self.public_urls: dict[str, bytes] = {}
         self._outputs: dict[str, StoredOutput] = {}
         self._cache: dict[str, tuple[Any, list[tuple[bytes, str, str]]]] = {}
         self._media_slots = asyncio.Semaphore(4)
@@ -896,6 +899,8 @@ class FakeReplicate:
 
     def _resolve(self, ref: str) -> bytes | None:
         """The bytes behind an input file: a data URI, a files-API URL or one of our outputs."""
+        if ref in self.public_urls:
+            return self.public_urls[ref]
         if ref.startswith("data:"):
             header, _, payload = ref.partition(",")
             try:

@@ -128,6 +128,36 @@ async def test_presigned_urls_are_signed_for_the_public_endpoint(settings: Setti
     assert url.params["X-Amz-Expires"] == "600"
 
 
+async def test_providers_get_presigned_urls_only_from_a_public_store(
+    backend_runtime: FakeRuntime, settings: Settings
+) -> None:
+    """A provider on the internet can fetch from AWS/R2/Tigris (https), not from a local
+    folder or a compose SeaweedFS on http: then the still is uploaded as before."""
+    from reelforge.storage.s3 import S3BlobStore
+
+    assert await backend_runtime.blobs.provider_url("jobs/j/image/s.png") is None
+    public = S3BlobStore.from_url(
+        "s3://bucket/p",
+        settings.model_copy(
+            update={
+                "s3_endpoint_url": "https://fly.storage.tigris.dev",
+                "aws_access_key_id": "key",
+                "aws_secret_access_key": SecretStr("secret"),
+            }
+        ),
+    )
+    try:
+        url = httpx.URL(await public.provider_url("jobs/j/image/s.png") or "")
+    finally:
+        await public.aclose()
+    assert (url.scheme, url.host, url.path) == (
+        "https",
+        "fly.storage.tigris.dev",
+        "/bucket/p/jobs/j/image/s.png",
+    )
+    assert int(url.params["X-Amz-Expires"]) == 6 * 3600
+
+
 @pytest.mark.parametrize("case", ["unreadable", "too-large"])
 async def test_refused_upload_leaves_nothing_behind(
     backend_runtime: FakeRuntime, media: Media, case: str

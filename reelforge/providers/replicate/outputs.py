@@ -43,11 +43,19 @@ def check_not_removed(prediction: dict[str, Any]) -> None:
 
 
 async def image_input(
-    client: ReplicateClient, data: bytes, content_type: str, *, inline_limit: int
+    client: ReplicateClient,
+    data: bytes,
+    content_type: str,
+    *,
+    inline_limit: int,
+    url: str | None = None,
 ) -> str:
-    """A data URI for a small still; a Replicate file URL for a large one."""
+    """A data URI for a small still; for a large one, the presigned URL of our own copy when
+    there is one (no upload), else a Replicate file URL."""
     if len(data) <= inline_limit:
         return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+    if url:
+        return url
     return await client.upload_file(data, content_type)
 
 

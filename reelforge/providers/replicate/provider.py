@@ -200,6 +200,7 @@ class ReplicateProvider:
                 request.image,
                 request.image_content_type,
                 inline_limit=self._inline_image_limit,
+                url=request.image_url,
             )
             return spec.render_input(
                 {
