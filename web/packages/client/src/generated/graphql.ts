@@ -212,6 +212,10 @@ export type Mutation = {
   createJob: Job;
   /** Receive job events at a URL, signed (Standard Webhooks); the secret is shown once */
   createWebhookEndpoint: WebhookEndpoint;
+  /** Remove an uploaded asset and its file; CONFLICT while a job in progress uses it. Returns the deleted id */
+  deleteAsset: Scalars['ID']['output'];
+  /** Remove a job with its rows and media (stills, clips, video, exports); running work is canceled first. Returns the deleted id */
+  deleteJob: Scalars['ID']['output'];
   deleteWebhookEndpoint: Scalars['Boolean']['output'];
   /** Turn a disabled endpoint back on */
   enableWebhookEndpoint: WebhookEndpoint;
@@ -248,6 +252,16 @@ export type MutationCreateJobArgs = {
 
 export type MutationCreateWebhookEndpointArgs = {
   input: CreateWebhookEndpointInput;
+};
+
+
+export type MutationDeleteAssetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteJobArgs = {
+  jobId: Scalars['ID']['input'];
 };
 
 
