@@ -17,6 +17,7 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -34,7 +35,12 @@ from reelforge.runtime import Runtime
 from reelforge.schema import build_schema
 from reelforge.schema.view import GraphQLView
 from reelforge.storage import routes as asset_routes
-from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
+from reelforge.storage.limits import (
+    PREFLIGHT_HEADERS,
+    CsrfMultipartMiddleware,
+    MultipartAuthMiddleware,
+    UploadSizeLimitMiddleware,
+)
 from reelforge.studio import routes as studio_routes
 
 log = structlog.get_logger(__name__)
@@ -50,6 +56,10 @@ _ROUTE_LABELS = (
     "/metrics",
     "/assets",
 )
+
+
+# What a browser page on an allowed origin may send (GraphQL clients' CSRF headers included).
+CORS_HEADERS = ["authorization", "content-type", "x-request-id", *PREFLIGHT_HEADERS]
 
 
 def route_label(path: str) -> str:
@@ -218,7 +228,7 @@ def create_app(
 
     graphql = GraphQLView(
         build_schema(settings),
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.ide_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,
         multipart_uploads_enabled=True,
@@ -238,8 +248,20 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     if runtime is not None:
         app.state.runtime = runtime
-    # Outermost last: request context → CSRF check for multipart GraphQL → upload size cap.
+    # Outermost last: CORS (so every answer, refusals included, is readable by an allowed
+    # page) → request context → CSRF check for multipart GraphQL → its token, checked
+    # before the body is read → upload size cap.
     app.add_middleware(UploadSizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(MultipartAuthMiddleware, settings=settings)
     app.add_middleware(CsrfMultipartMiddleware)
     app.add_middleware(RequestContextMiddleware, max_json_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "HEAD"],
+        allow_headers=CORS_HEADERS,
+        expose_headers=["x-request-id", "retry-after", "location"],
+        allow_credentials=settings.cors_allow_credentials,
+        max_age=600,
+    )
     return app

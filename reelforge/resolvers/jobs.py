@@ -7,6 +7,7 @@ import strawberry
 from reelforge.jobs.repository import encode_cursor
 from reelforge.models import JobStatus
 from reelforge.providers.base import MusicProvider, PredictionKind, SpeechProvider
+from reelforge.ratelimit import CREATE_JOB_LIMIT_KEY, OPERATION_LIMIT_KEY
 from reelforge.schema.context import Info
 from reelforge.schema.inputs import CreateJobInput, ExportVideoInput, RefineSceneInput
 from reelforge.schema.types import (
@@ -16,6 +17,7 @@ from reelforge.schema.types import (
     JobEdge,
     ModelInfo,
     PageInfo,
+    RateLimitStatus,
     Viewer,
     Voice,
 )
@@ -46,12 +48,27 @@ async def viewer(info: Info) -> Viewer:
     principal = info.context.principal
     jobs = info.context.jobs
     remaining = await jobs.budget_remaining()
+    settings = info.context.runtime.settings
     return Viewer(
         client_id=principal.client_id,
         user_id=principal.user_id,
         spend_today=round(await jobs.spend_today(), 6),
         daily_budget=info.context.runtime.settings.daily_budget_dollars,
         budget_remaining=None if remaining is None else round(remaining, 6),
+        operation_rate_limit=await _limit(info, settings.operation_rate_limit, OPERATION_LIMIT_KEY),
+        create_job_rate_limit=await _limit(
+            info, settings.create_job_rate_limit, CREATE_JOB_LIMIT_KEY
+        ),
+    )
+
+
+async def _limit(info: Info, limit: str, name: str) -> RateLimitStatus:
+    principal = info.context.principal
+    status = await info.context.runtime.limiter.status(
+        limit, name, principal.client_id, principal.user_id
+    )
+    return RateLimitStatus(
+        limit=status.limit, remaining=status.remaining, reset_in_seconds=status.reset_in_seconds
     )
 
 

@@ -27,6 +27,7 @@ from reelforge.resolvers import webhooks as webhook_resolvers
 from reelforge.schema.extensions import (
     ErrorCodes,
     OperationMetrics,
+    OperationRateLimits,
     ParserCache,
     SessionExtension,
     format_escaped_errors,
@@ -174,6 +175,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         SessionExtension,
         OperationMetrics,
         lambda: ErrorCodes(production=settings.is_production),
+        OperationRateLimits,
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),

@@ -386,6 +386,21 @@ class Viewer:
     spend_today: float
     daily_budget: float | None
     budget_remaining: float | None
+    operation_rate_limit: RateLimitStatus = strawberry.field(
+        description="GraphQL operations of this user (this one counted)"
+    )
+    create_job_rate_limit: RateLimitStatus = strawberry.field(
+        description="createJob calls of this user"
+    )
+
+
+@strawberry.type(description="A per-user rate limit and what is left of it")
+class RateLimitStatus:
+    limit: str = strawberry.field(description='e.g. "600/minute"')
+    remaining: int
+    reset_in_seconds: int = strawberry.field(
+        description="Seconds until the window has room again (0 when it is not full)"
+    )
 
 
 @strawberry.type(description="A configured generation model and what it costs")

@@ -74,13 +74,26 @@ def limiter_for(runtime: UploadRuntime) -> RateLimiter:
     return limiter
 
 
+# Bidirectional embeddings, overrides and isolates: they make "gpj.exe" read "exe.jpg".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _kept_in_filename(ch: str) -> bool:
+    """Every script's letters and marks, and the joiners some scripts need (ZWJ, ZWNJ);
+    not control, unassigned, private-use or surrogate code points, nor bidi overrides."""
+    category = unicodedata.category(ch)
+    if category in {"Cc", "Cs", "Co", "Cn"}:
+        return False
+    return ch not in _BIDI_CONTROLS
+
+
 def sanitize_filename(name: str | None) -> str | None:
     """The client's file name as metadata: its last path component, without control
     characters, at most 255 characters. Never used in a path."""
     if not name:
         return None
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = "".join(ch for ch in name if _kept_in_filename(ch)).strip()
     if name in {"", ".", ".."}:
         return None
     if len(name) > MAX_FILENAME_CHARS:
