@@ -30,7 +30,7 @@ from reelforge.httperrors import error_response_for
 from reelforge.jobs.worker import WorkerSupervisor, build_worker
 from reelforge.observability.metrics import HTTP_REQUEST_DURATION
 from reelforge.providers import resolve_webhook_secret
-from reelforge.providers.webhooks import make_webhook_endpoint
+from reelforge.providers.webhooks import RedisWebhookDeduplicator, make_webhook_endpoint
 from reelforge.runtime import Runtime
 from reelforge.schema import build_schema
 from reelforge.schema.view import GraphQLView
@@ -181,8 +181,22 @@ def webhook_route(runtime_getter: Callable[[], Runtime]) -> Route:
         runtime = runtime_getter()
         await publish(runtime.redis, WEBHOOK_CHANNEL, {"id": str(payload.get("id", ""))})
 
+    dedup = RedisWebhookDeduplicator(lambda: runtime_getter().redis)
     return Route(
-        "/webhooks/replicate", make_webhook_endpoint(get_secret, on_prediction), methods=["POST"]
+        "/webhooks/replicate",
+        make_webhook_endpoint(get_secret, on_prediction, deduplicator=dedup),
+        methods=["POST"],
+    )
+
+
+def webhooks_configured(settings: Settings) -> bool:
+    """Replicate is told to call us only with a public URL, and we can verify its calls
+    only with a secret (configured, or fetched with the API token)."""
+    has_secret = bool(
+        settings.replicate_webhook_secret and settings.replicate_webhook_secret.get_secret_value()
+    )
+    return bool(settings.public_base_url) and (
+        has_secret or settings.replicate_api_token is not None
     )
 
 
@@ -241,10 +255,11 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
-        webhook_route(lambda: state["runtime"]),
         *asset_routes.routes,
         *studio_routes,
     ]
+    if webhooks_configured(settings):  # otherwise the route does not exist (404)
+        routes.append(webhook_route(lambda: state["runtime"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     if runtime is not None:
         app.state.runtime = runtime
