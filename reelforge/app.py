@@ -42,6 +42,7 @@ from reelforge.storage.limits import (
     UploadSizeLimitMiddleware,
 )
 from reelforge.studio import routes as studio_routes
+from reelforge.timeouts import BodyTimeoutMiddleware
 
 log = structlog.get_logger(__name__)
 
@@ -269,6 +270,11 @@ def create_app(
     app.add_middleware(UploadSizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(MultipartAuthMiddleware, settings=settings)
     app.add_middleware(CsrfMultipartMiddleware)
+    app.add_middleware(
+        BodyTimeoutMiddleware,
+        grace=settings.http_body_timeout.total_seconds(),
+        min_rate=settings.http_min_body_rate,
+    )
     app.add_middleware(RequestContextMiddleware, max_json_bytes=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,

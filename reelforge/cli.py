@@ -56,14 +56,20 @@ def dev_token(settings: Settings, *, client_id: str = "dev", user_id: str = "dev
     return mint_token(settings, client_id=client_id, user_id=user_id, ttl=timedelta(days=7))
 
 
-def server_config(app: Any, host: str, port: int) -> Any:
+def server_config(app: Any, host: str, port: int, settings: Settings | None = None) -> Any:
     """uvicorn as `reelforge serve` runs it (benchmarks start the API the same way)."""
     import uvicorn
 
+    from reelforge.timeouts import header_timeout_protocol
+
+    settings = settings or get_settings()
+    protocol = header_timeout_protocol(settings.http_header_timeout.total_seconds())
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=protocol or "auto",
+        timeout_keep_alive=max(1, round(settings.http_keep_alive_timeout.total_seconds())),
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=20,
@@ -88,7 +94,7 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
     redis_url = settings.redis_url or (valkey.start() if valkey else "")
     try:
         app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
-        server = uvicorn.Server(server_config(app, host, port))
+        server = uvicorn.Server(server_config(app, host, port, settings))
         if banner and settings.resolved_log_format == "console":  # JSON logs stay pure JSON
             local = host in ("0.0.0.0", "::")  # noqa: S104 (only choosing what to print)
             base = f"http://{'127.0.0.1' if local else host}:{port}"

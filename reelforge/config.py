@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=list)
     cors_allow_credentials: bool = False  # bearer tokens need no cookies
     graphql_ide: bool | None = None  # GraphiQL at GET /graphql; default: on except in production
+    # Slow and idle clients (see reelforge/timeouts.py and docs/operations.md).
+    http_header_timeout: Duration = timedelta(seconds=10)  # to finish a request's headers
+    http_body_timeout: Duration = timedelta(seconds=30)  # grace before the minimum rate applies
+    http_min_body_rate: int = Field(default=16 * 1024, ge=1)  # bytes/s, after the grace
+    http_keep_alive_timeout: Duration = timedelta(seconds=5)  # idle between requests
     operation_rate_limit: RateLimit = "600/minute"  # GraphQL operations per user
     create_job_rate_limit: RateLimit = "30/minute"  # createJob per user
     clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads
