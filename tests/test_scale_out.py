@@ -141,7 +141,7 @@ def test_api_and_two_workers_share_only_db_redis_and_bucket(
             headers={"apollo-require-preflight": "1"},
         )
         assert uploaded.status_code == 201, uploaded.text
-        asset_id = uploaded.json()["asset"]["id"]
+        asset_id = uploaded.json()["id"]
         job_id = gql(
             client,
             "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }",

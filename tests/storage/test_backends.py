@@ -67,7 +67,7 @@ async def test_upload_is_stored_and_served_with_ranges(
     async with client_for(runtime) as client:
         response = await upload(client, runtime.settings, media.mp4, filename="a.mp4")
         assert response.status_code == 201, response.text
-        asset = response.json()["asset"]
+        asset = response.json()
         key = f"uploads/{CLIENT}/{asset['id']}.mp4"
         assert await stored_media(runtime.blobs) == [key]
         assert await runtime.blobs.read_bytes(key) == media.mp4
@@ -94,7 +94,7 @@ async def test_signed_url_redirect_expires_with_the_signed_url(
     if isinstance(runtime.blobs, LocalBlobStore):
         pytest.skip("the local folder is served by the API itself")
     async with client_for(runtime) as client:
-        asset = (await upload(client, runtime.settings, media.png)).json()["asset"]
+        asset = (await upload(client, runtime.settings, media.png)).json()
         response = await client.get(asset["url"])
     assert response.status_code == 307
     location = httpx.URL(response.headers["location"])
@@ -183,7 +183,7 @@ async def test_large_upload_goes_up_in_parts(backend_runtime: FakeRuntime, media
     async with client_for(runtime) as client:
         response = await upload(client, runtime.settings, data, filename="big.mp4")
     assert response.status_code == 201, response.text
-    asset = response.json()["asset"]
+    asset = response.json()
     key = f"uploads/{CLIENT}/{asset['id']}.mp4"
     assert await runtime.blobs.size(key) == len(data)
     async with runtime.blobs.local(key) as path:
