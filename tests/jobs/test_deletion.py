@@ -53,7 +53,7 @@ async def upload_png(client: httpx.AsyncClient, png: bytes) -> str:
         headers={"apollo-require-preflight": "1"},
     )
     assert response.status_code == 201, response.text
-    return str(response.json()["asset"]["id"])
+    return str(response.json()["id"])
 
 
 async def completed_with_export(client: httpx.AsyncClient, **input: Any) -> str:
