@@ -533,7 +533,9 @@ class Pipeline:
     async def render(self) -> None:
         started = time.monotonic()
         job = await self.read()
-        if job.status != JobStatus.RENDERING.value:
+        # A run interrupted while stitching continues from there: every clip is in the
+        # ledger (nothing is paid again) and the stitch runs once more.
+        if job.status not in (JobStatus.RENDERING.value, JobStatus.STITCHING.value):
             self.log.info("render.skipped", status=job.status)
             return
         if not job.approved:
@@ -590,16 +592,17 @@ class Pipeline:
         await gather_all([make_bed(), *(render_scene(s) for s in scenes)])
         scenes = [rendered[s.index] for s in scenes]
         cost = await self.spent()  # every paid call of the render is done; the stitch is free
-        await self.write(
-            lambda r, j: r.transition(
-                j,
-                JobStatus.STITCHING,
-                stage="stitch",
-                progress=RENDER_BAND[1],
-                actual_cost=cost,
-                change=JobChange(event="stitching", message=f"stitching {total} clips"),
+        if job.status == JobStatus.RENDERING.value:
+            await self.write(
+                lambda r, j: r.transition(
+                    j,
+                    JobStatus.STITCHING,
+                    stage="stitch",
+                    progress=RENDER_BAND[1],
+                    actual_cost=cost,
+                    change=JobChange(event="stitching", message=f"stitching {total} clips"),
+                )
             )
-        )
         video, thumbnail, captions = await self.stitch(
             job, params, fmt, scenes, [normalised[s.index] for s in scenes], beds[0]
         )
