@@ -401,6 +401,15 @@ export type QueryWebhookDeliveriesArgs = {
   first?: Scalars['Int']['input'];
 };
 
+/** A per-user rate limit and what is left of it */
+export type RateLimitStatus = {
+  /** e.g. "600/minute" */
+  limit: Scalars['String']['output'];
+  remaining: Scalars['Int']['output'];
+  /** Seconds until the window has room again (0 when it is not full) */
+  resetInSeconds: Scalars['Int']['output'];
+};
+
 /** What to change in one scene; a new prompt or asset makes its still again, new narration only its voice-over and captions */
 export type RefineSceneInput = {
   assetId?: InputMaybe<Scalars['ID']['input']>;
@@ -464,7 +473,11 @@ export type SubscriptionJobProgressArgs = {
 export type Viewer = {
   budgetRemaining: Maybe<Scalars['Float']['output']>;
   clientId: Scalars['String']['output'];
+  /** createJob calls of this user */
+  createJobRateLimit: RateLimitStatus;
   dailyBudget: Maybe<Scalars['Float']['output']>;
+  /** GraphQL operations of this user (this one counted) */
+  operationRateLimit: RateLimitStatus;
   spendToday: Scalars['Float']['output'];
   userId: Scalars['String']['output'];
 };
