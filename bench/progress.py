@@ -463,6 +463,8 @@ async def orchestrate(opts: argparse.Namespace, tmp: Path) -> None:
         "PROVIDER": "preview",
         "JWT_SECRET": SECRET,
         "EMBEDDED_WORKER": "false",
+        # One user opens 1,000 subscriptions in seconds: far above OPERATION_RATE_LIMIT.
+        "OPERATION_RATE_LIMIT": "1000000/minute",
     }
     settings = Settings(
         video_storage_path=tmp / "storage",

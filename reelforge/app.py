@@ -17,6 +17,7 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -29,13 +30,19 @@ from reelforge.httperrors import error_response_for
 from reelforge.jobs.worker import WorkerSupervisor, build_worker
 from reelforge.observability.metrics import HTTP_REQUEST_DURATION
 from reelforge.providers import resolve_webhook_secret
-from reelforge.providers.webhooks import make_webhook_endpoint
+from reelforge.providers.webhooks import RedisWebhookDeduplicator, make_webhook_endpoint
 from reelforge.runtime import Runtime
 from reelforge.schema import build_schema
 from reelforge.schema.view import GraphQLView
 from reelforge.storage import routes as asset_routes
-from reelforge.storage.limits import CsrfMultipartMiddleware, UploadSizeLimitMiddleware
+from reelforge.storage.limits import (
+    PREFLIGHT_HEADERS,
+    CsrfMultipartMiddleware,
+    MultipartAuthMiddleware,
+    UploadSizeLimitMiddleware,
+)
 from reelforge.studio import routes as studio_routes
+from reelforge.timeouts import BodyTimeoutMiddleware
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +57,10 @@ _ROUTE_LABELS = (
     "/metrics",
     "/assets",
 )
+
+
+# What a browser page on an allowed origin may send (GraphQL clients' CSRF headers included).
+CORS_HEADERS = ["authorization", "content-type", "x-request-id", *PREFLIGHT_HEADERS]
 
 
 def route_label(path: str) -> str:
@@ -171,8 +182,22 @@ def webhook_route(runtime_getter: Callable[[], Runtime]) -> Route:
         runtime = runtime_getter()
         await publish(runtime.redis, WEBHOOK_CHANNEL, {"id": str(payload.get("id", ""))})
 
+    dedup = RedisWebhookDeduplicator(lambda: runtime_getter().redis)
     return Route(
-        "/webhooks/replicate", make_webhook_endpoint(get_secret, on_prediction), methods=["POST"]
+        "/webhooks/replicate",
+        make_webhook_endpoint(get_secret, on_prediction, deduplicator=dedup),
+        methods=["POST"],
+    )
+
+
+def webhooks_configured(settings: Settings) -> bool:
+    """Replicate is told to call us only with a public URL, and we can verify its calls
+    only with a secret (configured, or fetched with the API token)."""
+    has_secret = bool(
+        settings.replicate_webhook_secret and settings.replicate_webhook_secret.get_secret_value()
+    )
+    return bool(settings.public_base_url) and (
+        has_secret or settings.replicate_api_token is not None
     )
 
 
@@ -218,7 +243,7 @@ def create_app(
 
     graphql = GraphQLView(
         build_schema(settings),
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.ide_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,
         multipart_uploads_enabled=True,
@@ -231,15 +256,33 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
-        webhook_route(lambda: state["runtime"]),
         *asset_routes.routes,
         *studio_routes,
     ]
+    if webhooks_configured(settings):  # otherwise the route does not exist (404)
+        routes.append(webhook_route(lambda: state["runtime"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     if runtime is not None:
         app.state.runtime = runtime
-    # Outermost last: request context → CSRF check for multipart GraphQL → upload size cap.
+    # Outermost last: CORS (so every answer, refusals included, is readable by an allowed
+    # page) → request context → CSRF check for multipart GraphQL → its token, checked
+    # before the body is read → upload size cap.
     app.add_middleware(UploadSizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(MultipartAuthMiddleware, settings=settings)
     app.add_middleware(CsrfMultipartMiddleware)
+    app.add_middleware(
+        BodyTimeoutMiddleware,
+        grace=settings.http_body_timeout.total_seconds(),
+        min_rate=settings.http_min_body_rate,
+    )
     app.add_middleware(RequestContextMiddleware, max_json_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "HEAD"],
+        allow_headers=CORS_HEADERS,
+        expose_headers=["x-request-id", "retry-after", "location"],
+        allow_credentials=settings.cors_allow_credentials,
+        max_age=600,
+    )
     return app

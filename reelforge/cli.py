@@ -31,7 +31,7 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
     prepare(settings)
     with redis_for(settings) as redis_url:
         app = create_app(settings, redis_url=redis_url, embedded_worker=settings.embedded_worker)
-        server = uvicorn.Server(server_config(app, host, port))
+        server = uvicorn.Server(server_config(app, host, port, settings))
         if banner and settings.resolved_log_format == "console":  # JSON logs stay pure JSON
             local = host in ("0.0.0.0", "::")  # noqa: S104 (only choosing what to print)
             base = f"http://{'127.0.0.1' if local else host}:{port}"
@@ -145,6 +145,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_gen.add_argument("--resolution", default="720p", choices=list(RESOLUTIONS))
     p_gen.add_argument("--duration", type=float, default=None, help="seconds (default 3 per scene)")
     p_gen.add_argument("--style", default=None)
+    p_gen.add_argument(
+        "--voice",
+        default="default",
+        help="a voice id (see the voices query), 'none' for no voice-over; default: the "
+        "provider's voice for the language",
+    )
+    p_gen.add_argument("--language", default=None, help="en, fr, pt-BR… (default: the brief's)")
+    p_gen.add_argument(
+        "--captions", default="word", choices=["none", "sentence", "word"], help="burned in"
+    )
+    p_gen.add_argument(
+        "--music",
+        default="upbeat",
+        help="a mood (upbeat, calm, corporate, dramatic, playful), 'none', or an mp3/wav/m4a file",
+    )
     p_gen.add_argument("--yes", action="store_true", help="approve without asking")
     p_gen.add_argument("--out", type=Path, default=Path("video.mp4"))
     p_gen.add_argument("--url", default=os.environ.get("REELFORGE_URL"), help="a running server")

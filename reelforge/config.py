@@ -6,19 +6,59 @@ In production a missing or placeholder secret stops start-up with a clear messag
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelforge.db import PoolSettings
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
-PLACEHOLDER_SECRETS = frozenset({"", DEV_JWT_SECRET, "change-me", "changeme", "secret", "xxx"})
+# Every JWT_SECRET example written in this repository (.env.example, docs): a copied
+# example is public, so production refuses it (tests/test_config.py keeps this list whole).
+EXAMPLE_SECRETS = frozenset({"replace-with-48-random-url-safe-characters-0123456789"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", DEV_JWT_SECRET, "change-me", "changeme", "secret", "xxx", *EXAMPLE_SECRETS}
+)
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "replace-with", "placeholder", "insecure", "example")
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS = 96.0  # estimated from the characters' frequencies; token_urlsafe(48) ≈ 340
+
+
+def secret_entropy_bits(secret: str) -> float:
+    """Shannon entropy of the characters times the length: a rough upper bound on what a
+    guesser faces (32 × "a" is 0; 32 random hex digits are about 115)."""
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    n = len(secret)
+    return -n * sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def jwt_secret_problem(secret: str) -> str | None:
+    """Why `secret` cannot sign production tokens, or None."""
+    stripped = secret.strip()
+    lowered = stripped.lower()
+    if lowered in PLACEHOLDER_SECRETS or any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "is missing, a placeholder or an example from the repository"
+    if len(stripped) < MIN_SECRET_CHARS:
+        return f"must be at least {MIN_SECRET_CHARS} characters (surrounding spaces not counted)"
+    if len(set(stripped)) < 10 or secret_entropy_bits(stripped) < MIN_SECRET_BITS:
+        return "is too predictable (too few distinct characters, or a repeated pattern)"
+    return None
 
 
 def _seconds(value: object) -> object:
@@ -29,6 +69,15 @@ def _seconds(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_seconds)]
+
+
+def _rate_limit(value: str) -> str:
+    from reelforge.ratelimit import validate_limit
+
+    return validate_limit(value)
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
 class Environment(StrEnum):
@@ -110,7 +159,19 @@ class Settings(BaseSettings):
     # Fields × list sizes (`first`, or a list's most items) one operation may ask for.
     graphql_max_cost: int = Field(default=10_000, ge=10)
     graphql_introspection: bool | None = None  # default: on except in production
-    allowed_origins: list[str] = Field(default_factory=list)  # websockets; empty = any origin
+    # Browser origins (scheme://host[:port]) allowed to call the API: CORS and websockets.
+    # Empty (the default) = same origin only; "*" = any origin (refused in production
+    # together with CORS_ALLOW_CREDENTIALS).
+    allowed_origins: list[str] = Field(default_factory=list)
+    cors_allow_credentials: bool = False  # bearer tokens need no cookies
+    graphql_ide: bool | None = None  # GraphiQL at GET /graphql; default: on except in production
+    # Slow and idle clients (see reelforge/timeouts.py and docs/operations.md).
+    http_header_timeout: Duration = timedelta(seconds=10)  # to finish a request's headers
+    http_body_timeout: Duration = timedelta(seconds=30)  # grace before the minimum rate applies
+    http_min_body_rate: int = Field(default=16 * 1024, ge=1)  # bytes/s, after the grace
+    http_keep_alive_timeout: Duration = timedelta(seconds=5)  # idle between requests
+    operation_rate_limit: RateLimit = "600/minute"  # GraphQL operations per user
+    create_job_rate_limit: RateLimit = "30/minute"  # createJob per user
     clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads
 
     # Jobs
@@ -125,6 +186,7 @@ class Settings(BaseSettings):
     sweep_interval: int = Field(default=20, ge=1, le=60)  # best a divisor of 60
     # A progress subscriber that hears nothing this long re-reads the job from the database.
     progress_resync_interval: Duration = timedelta(seconds=10)
+    retention_days: float | None = Field(default=None, gt=0)  # finished jobs' media; off unset
 
     # Outgoing webhooks (reelforge.webhooks)
     webhook_timeout: Duration = timedelta(seconds=10)  # one whole attempt, DNS to answer
@@ -140,13 +202,18 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env is Environment.PRODUCTION:
-            if self.jwt_secret.get_secret_value() in PLACEHOLDER_SECRETS:
+            problem = jwt_secret_problem(self.jwt_secret.get_secret_value())
+            if problem:
                 raise ConfigError(
-                    "JWT_SECRET is missing or a placeholder; set a random value of 32+ characters "
-                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                    f"JWT_SECRET {problem}; set a random value of {MIN_SECRET_CHARS}+ "
+                    "characters (for example: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')"
                 )
-            if len(self.jwt_secret.get_secret_value()) < 32:
-                raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+            if "*" in self.allowed_origins and self.cors_allow_credentials:
+                raise ConfigError(
+                    "ALLOWED_ORIGINS='*' with CORS_ALLOW_CREDENTIALS=true would let any site "
+                    "act with a user's credentials; list the origins instead"
+                )
             if self.public_base_url and not self.public_base_url.lower().startswith("https://"):
                 raise ConfigError(
                     "PUBLIC_BASE_URL must be an https:// URL in production: Replicate sends "
@@ -154,6 +221,12 @@ class Settings(BaseSettings):
                     f"(got {self.public_base_url!r})"
                 )
         return self
+
+    @property
+    def ide_enabled(self) -> bool:
+        if self.graphql_ide is None:
+            return not self.is_production
+        return self.graphql_ide
 
     @property
     def is_production(self) -> bool:

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     # The request itself, before any GraphQL runs (the body, its encoding, the method).
     BAD_REQUEST = "BAD_REQUEST"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     PERSISTED_QUERY_NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
     # GraphQL request errors (the document or its variables); the names Apollo uses.
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -42,6 +43,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.INTERNAL_SERVER_ERROR: 500,
     ErrorCode.BAD_REQUEST: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.REQUEST_TIMEOUT: 408,
     # Answered 200 so that every client reads it as a GraphQL error (Apollo's persisted
     # query link then turns persisted queries off and sends the full query).
     ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED: 200,

@@ -17,11 +17,13 @@ from typing import Any
 import httpx
 
 from reelforge.config import Settings
+from reelforge.media.music import MOODS
 
 JOB_FIELDS = """
   id status stage progress estimatedCost actualCost errorMessage approved
-  scenes { index description duration }
-  video { url durationSeconds width height }
+  scenes { index description duration narration }
+  video { url durationSeconds width height loudnessLufs truePeakDb }
+  captionsSrt { url }
 """
 
 
@@ -41,7 +43,7 @@ async def local_server(settings: Settings) -> AsyncIterator[tuple[str, str]]:
         port = free_port()
         app = create_app(settings, redis_url=redis_url, embedded_worker=True)
         # The same uvicorn settings as `serve` (no access log: URLs carry signatures).
-        server = uvicorn.Server(server_config(app, "127.0.0.1", port))
+        server = uvicorn.Server(server_config(app, "127.0.0.1", port, settings))
         task = asyncio.create_task(server.serve())
         try:
             while not server.started:
@@ -94,6 +96,18 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
     ) as http:
         client = Client(http)
         duration = args.duration or 3.0 * args.scenes
+        music: dict[str, Any] = {"music": "NONE" if args.music == "none" else "UPBEAT"}
+        if args.music in MOODS:
+            music = {"music": args.music.upper()}
+        elif args.music != "none":
+            track = Path(args.music)
+            upload = await http.post(
+                "/api/v2/upload-asset",
+                files={"file": (track.name, await asyncio.to_thread(track.read_bytes))},
+            )
+            if upload.status_code != 201:
+                raise GenerateError(f"music track refused: {upload.text}")
+            music["musicAssetId"] = upload.json()["asset"]["id"]
         created = await client.call(
             f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}",
             input={
@@ -110,6 +124,10 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
                 ],
                 "targetDuration": duration,
                 "style": args.style,
+                "voice": None if args.voice == "none" else args.voice,
+                "language": args.language,
+                "captions": args.captions.upper(),
+                **music,
             },
         )
         job_id = created["createJob"]["id"]
@@ -120,6 +138,8 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
             sys.stderr.write(
                 f"   {scene['index'] + 1}. ({scene['duration']:.1f} s) {scene['description']}\n"
             )
+            if scene["narration"]:
+                sys.stderr.write(f"      “{scene['narration']}”\n")
         sys.stderr.write(f"\n  Estimated render cost: ${job['estimatedCost'] or 0:.2f}\n")
         if not args.yes:
             sys.stderr.write("  Approve and render? [y/N] ")
@@ -138,7 +158,16 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
         response.raise_for_status()
         await asyncio.to_thread(Path(args.out).write_bytes, response.content)
         size = f"{video['width']}x{video['height']}, {video['durationSeconds']:.1f} s"
+        if video["loudnessLufs"] is not None:
+            size += f", {video['loudnessLufs']:.1f} LUFS, {video['truePeakDb']:.1f} dBTP"
         sys.stderr.write(f"  wrote {args.out} ({size}, cost ${job['actualCost']:.2f})\n")
+        if job["captionsSrt"]:
+            srt = job["captionsSrt"]["url"]
+            captions = await http.get(srt if srt.startswith("http") else base_url + srt)
+            captions.raise_for_status()
+            srt_path = Path(args.out).with_suffix(".srt")
+            await asyncio.to_thread(srt_path.write_bytes, captions.content)
+            sys.stderr.write(f"  wrote {srt_path}\n")
         return 0
 
 

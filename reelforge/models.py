@@ -70,6 +70,8 @@ class AssetKind(StrEnum):
     IMAGE = "image"
     CLIP = "clip"
     VIDEO = "video"
+    AUDIO = "audio"  # a voice-over line or a music bed
+    CAPTIONS = "captions"  # .srt / .vtt of a video
     THUMBNAIL = "thumbnail"
     EXPORT = "export"
 
@@ -105,6 +107,9 @@ class Job(Base):
     approved_by: Mapped[str | None] = mapped_column(String(128))
     video_asset_id: Mapped[str | None] = mapped_column(String(36))
     thumbnail_asset_id: Mapped[str | None] = mapped_column(String(36))
+    # The finished video's captions, as WebVTT and SubRip files.
+    captions_vtt_asset_id: Mapped[str | None] = mapped_column(String(36))
+    captions_srt_asset_id: Mapped[str | None] = mapped_column(String(36))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
@@ -152,6 +157,9 @@ class Asset(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
+    # Measured audio loudness (EBU R128) of a video or an export: LUFS and dBTP.
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    true_peak_db: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
     )

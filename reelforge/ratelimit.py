@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -20,6 +21,9 @@ from reelforge.errors import RateLimited
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "reelforge:ratelimit"
+# The per-user limits' names in their keys (with client id and user id).
+OPERATION_LIMIT_KEY = "operation"
+CREATE_JOB_LIMIT_KEY = "create_job"
 
 
 class _HasRedisUrl(Protocol):
@@ -43,6 +47,22 @@ def async_storage_uri(redis_url: str) -> str:
 def _parse(limit: str) -> RateLimitItem:
     item: RateLimitItem = parse(limit)
     return item
+
+
+def validate_limit(limit: str) -> str:
+    """`limit` if the `limits` library reads it (``"600/minute"``), else ValueError."""
+    try:
+        _parse(limit)
+    except ValueError as exc:
+        raise ValueError(f"not a rate limit: {limit!r} (write e.g. '600/minute')") from exc
+    return limit
+
+
+@dataclass(frozen=True)
+class LimitStatus:
+    limit: str
+    remaining: int
+    reset_in_seconds: int
 
 
 class RateLimiter:
@@ -77,10 +97,10 @@ class RateLimiter:
     def for_runtime(cls, runtime: _HasRedisUrl) -> RateLimiter:
         return cls.for_redis_url(runtime.redis_url)
 
-    async def hit(self, limit: str, *key: str) -> None:
+    async def hit(self, limit: str, *key: str, cost: int = 1) -> None:
         item = _parse(limit)
         try:
-            if await self.strategy.hit(item, *key):
+            if await self.strategy.hit(item, *key, cost=cost):
                 return
             stats = await self.strategy.get_window_stats(item, *key)
         except StorageError as exc:
@@ -90,6 +110,16 @@ class RateLimiter:
         raise RateLimited(
             f"rate limit of {limit} exceeded; retry in {retry_after} s", retry_after=retry_after
         )
+
+    async def status(self, limit: str, *key: str) -> LimitStatus:
+        """What is left of `limit` for `key` now (all of it when the storage is down)."""
+        item = _parse(limit)
+        try:
+            stats = await self.strategy.get_window_stats(item, *key)
+        except StorageError:
+            return LimitStatus(limit=limit, remaining=item.amount, reset_in_seconds=0)
+        reset_in = max(0, math.ceil(stats.reset_time - time.time()))
+        return LimitStatus(limit=limit, remaining=stats.remaining, reset_in_seconds=reset_in)
 
     async def reset(self) -> None:
         """Forget every counter under this limiter's prefix (tests)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from reelforge.config import Settings
+from reelforge.config import Settings, get_settings
 from reelforge.db import is_sqlite
 
 log = structlog.get_logger(__name__)
@@ -76,14 +76,20 @@ def dev_token(settings: Settings, *, client_id: str = "dev", user_id: str = "dev
     return mint_token(settings, client_id=client_id, user_id=user_id, ttl=timedelta(days=7))
 
 
-def server_config(app: Any, host: str, port: int) -> Any:
+def server_config(app: Any, host: str, port: int, settings: Settings | None = None) -> Any:
     """uvicorn as every entry point runs the API."""
     import uvicorn
 
+    from reelforge.timeouts import header_timeout_protocol
+
+    settings = settings or get_settings()
+    protocol = header_timeout_protocol(settings.http_header_timeout.total_seconds())
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=protocol or "auto",
+        timeout_keep_alive=max(1, round(settings.http_keep_alive_timeout.total_seconds())),
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=20,

@@ -184,6 +184,10 @@ def settings(tmp_path: Path, database_url: str, redis_url: str) -> Settings:
         prediction_retry_backoff=timedelta(milliseconds=10),
         replicate_poll_interval=timedelta(milliseconds=20),
         stuck_job_after=timedelta(minutes=15),
+        # Tests poll and fan out far faster than a person; tests/api/test_rate_limits.py
+        # sets its own limits.
+        operation_rate_limit="100000/minute",
+        create_job_rate_limit="100000/minute",
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -47,6 +47,11 @@ async def create_job(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
     input.setdefault("sceneCount", 2)
     input.setdefault("targetDuration", 2.0)
     input.setdefault("resolution", "R480P")
+    # Jobs of tests that are not about sound and words stay silent and plain (and fast);
+    # tests/jobs/test_soundtrack_pipeline.py renders with every default.
+    input.setdefault("voice", None)
+    input.setdefault("captions", "NONE")
+    input.setdefault("music", "NONE")
     body = await gql(
         client,
         f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}",

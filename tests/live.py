@@ -16,8 +16,8 @@ from reelforge.startup import free_port
 
 
 @asynccontextmanager
-async def live_server(app: Any) -> AsyncIterator[str]:
-    port = free_port()
+async def live_server(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -86,6 +86,7 @@ def test_generate_makes_a_video_on_a_fresh_install(tmp_path: Path) -> None:
             "2",
             "--resolution",
             "480p",
+            *("--voice", "espeak:en-GB", "--captions", "sentence", "--music", "calm"),
             "--yes",
             "--out",
             str(out),
@@ -96,4 +97,6 @@ def test_generate_makes_a_video_on_a_fresh_install(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr.decode()[-3000:]
     assert out.stat().st_size > 1000 and out.read_bytes()[4:8] == b"ftyp"
+    assert b"LUFS" in result.stderr and b"Smooth and bold." in result.stderr  # the narration
+    assert "Try it today." in out.with_suffix(".srt").read_text()
     assert b"wrote" in result.stderr and not valkeys_under(tmp_path)

@@ -141,7 +141,7 @@ def test_api_and_two_workers_share_only_db_redis_and_bucket(
             headers={"apollo-require-preflight": "1"},
         )
         assert uploaded.status_code == 201, uploaded.text
-        asset_id = uploaded.json()["asset"]["id"]
+        asset_id = uploaded.json()["id"]
         job_id = gql(
             client,
             "mutation($i: CreateJobInput!) { createJob(input: $i) { id } }",
@@ -151,6 +151,10 @@ def test_api_and_two_workers_share_only_db_redis_and_bucket(
                 "targetDuration": 2,
                 "resolution": "R480P",
                 "assetIds": [asset_id],
+                # storage, not sound: a silent job (tests/jobs/test_soundtrack_* cover sound)
+                "voice": None,
+                "captions": "NONE",
+                "music": "NONE",
             },
         )["createJob"]["id"]
         wait_job(client, job_id, lambda j: j["status"] == "STORYBOARD_COMPLETE")

@@ -54,7 +54,9 @@ MUSIC_SEED_INDEX = 1_000  # the music bed's seed: scene_seed(job, this), after a
 async def render(run: Run) -> None:
     started = time.monotonic()
     job = await run.read()
-    if job.status != JobStatus.RENDERING.value:
+    # A run interrupted while stitching continues from there: every clip is in the ledger
+    # (nothing is paid again) and the stitch runs once more.
+    if job.status not in (JobStatus.RENDERING.value, JobStatus.STITCHING.value):
         run.log.info("render.skipped", status=job.status)
         return
     if not job.approved:
@@ -109,16 +111,17 @@ async def render(run: Run) -> None:
 
     await gather_all([make_bed(), *(render_scene(s) for s in scenes)])
     scenes = [rendered[s.index] for s in scenes]
-    # Every paid call of the render but the music bed is done; the stitch is free.
-    await run.write(
-        lambda r, j: r.transition(
-            j,
-            JobStatus.STITCHING,
-            stage="stitch",
-            progress=RENDER_BAND[1],
-            change=JobChange(event="stitching", message=f"stitching {total} clips"),
+    # Every paid call of the render is done; the stitch is free.
+    if job.status == JobStatus.RENDERING.value:
+        await run.write(
+            lambda r, j: r.transition(
+                j,
+                JobStatus.STITCHING,
+                stage="stitch",
+                progress=RENDER_BAND[1],
+                change=JobChange(event="stitching", message=f"stitching {total} clips"),
+            )
         )
-    )
     video, thumbnail, captions = await stitch(
         run, job, params, fmt, scenes, [normalised[s.index] for s in scenes], beds[0]
     )
@@ -151,6 +154,7 @@ async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
     return ClipRequest(
         image=data,
         image_content_type=still.content_type,
+        image_url=await run.runtime.blobs.provider_url(still.storage_key),
         prompt=scene.motion_prompt,
         duration=scene.duration,
         width=fmt.width,

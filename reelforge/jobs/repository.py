@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +22,7 @@ from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, Conflict, NotFound
 from reelforge.jobs.states import check_transition
 from reelforge.models import (
+    Asset,
     BudgetDay,
     Export,
     ExportStatus,
@@ -216,6 +217,52 @@ class JobRepository:
         ]
         query = select(Job).where(Job.status.in_([s.value for s in busy]))
         return list((await self.session.execute(query)).scalars())
+
+    async def delete(self, job: Job) -> list[str]:
+        """Remove the job and every row of it (events, predictions, exports, its assets);
+        returns the storage keys of the assets, for the caller to remove after the commit."""
+        keys = list(
+            (
+                await self.session.execute(select(Asset.storage_key).where(Asset.job_id == job.id))
+            ).scalars()
+        )
+        for model in (Export, JobEvent, Prediction, Asset):
+            await self.session.execute(delete(model).where(model.job_id == job.id))
+        await self.session.execute(delete(Job).where(Job.id == job.id))
+        return keys
+
+    async def finished_with_media(self, finished_before: datetime, limit: int) -> list[Job]:
+        """Terminal jobs last changed before ``finished_before`` that still own media."""
+        terminal = [s.value for s in JobStatus if s.is_terminal]
+        query = (
+            select(Job)
+            .where(
+                Job.status.in_(terminal),
+                Job.updated_at < finished_before,
+                exists().where(Asset.job_id == Job.id),
+            )
+            .order_by(Job.updated_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def drop_media(self, job: Job, *, message: str) -> tuple[Job, list[str]]:
+        """Remove the job's assets and exports but keep the job (its status, costs, events
+        and storyboard text); returns the job and the storage keys to remove."""
+        keys = list(
+            (
+                await self.session.execute(select(Asset.storage_key).where(Asset.job_id == job.id))
+            ).scalars()
+        )
+        await self.session.execute(delete(Export).where(Export.job_id == job.id))
+        await self.session.execute(delete(Asset).where(Asset.job_id == job.id))
+        job = await self.update(
+            job,
+            change=JobChange(event="media_deleted", message=message),
+            video_asset_id=None,
+            thumbnail_asset_id=None,
+        )
+        return job, keys
 
     async def count_by_status(self) -> dict[str, int]:
         query = select(Job.status, func.count()).group_by(Job.status)

@@ -19,6 +19,7 @@ from reelforge.jobs.scenes import dump_scenes, load_scenes
 from reelforge.models import AssetKind, Export, ExportStatus, Job, JobStatus, new_id, utcnow
 from reelforge.observability.metrics import JOBS_CREATED, STORYBOARDS_APPROVED
 from reelforge.providers.base import (
+    ANY_LANGUAGE,
     SPEAKING_RATE_WPS,
     MusicProvider,
     PredictionKind,
@@ -26,6 +27,7 @@ from reelforge.providers.base import (
     Voice,
 )
 from reelforge.runtime import Runtime
+from reelforge.storage.deletion import delete_job_media
 from reelforge.storage.repository import AssetRepository
 
 log = structlog.get_logger(__name__)
@@ -141,7 +143,11 @@ class JobService:
         voices = provider.voices() if isinstance(provider, SpeechProvider) else []
         if language:
             base = language.split("-")[0].lower()
-            voices = [v for v in voices if v.language.split("-")[0].lower() == base]
+            voices = [
+                v
+                for v in voices
+                if v.language == ANY_LANGUAGE or v.language.split("-")[0].lower() == base
+            ]
         return voices
 
     def resolve_voice(self, params: JobParams) -> str | None:
@@ -363,6 +369,49 @@ class JobService:
 
         self.unit.after_commit(stop_work)
         return job
+
+    async def delete(self, job_id: str) -> str:
+        """Remove the job, its rows and its media in every backend. Running work is stopped
+        first (as cancelJob does); another client's job is NOT_FOUND."""
+        job = await self.repo.get(job_id, client_id=self.principal.client_id)
+        if not JobStatus(job.status).is_terminal:
+            job = await self.cancel(job_id)
+        keys = await self.repo.delete(job)
+        blobs, cache = self.rt.blobs, self.rt.cache
+
+        async def remove_media() -> None:
+            await cache.invalidate(job_id)
+            await delete_job_media(blobs, job_id, keys)
+            log.info("job.deleted", job_id=job_id, assets=len(keys))
+
+        self.unit.after_commit(remove_media)
+        return job_id
+
+    async def delete_asset(self, asset_id: str) -> str:
+        """Remove an upload (row and object). An asset a job made is removed with its job
+        (deleteJob); an upload that a job still in progress uses is CONFLICT."""
+        asset = await self.assets.get(asset_id, client_id=self.principal.client_id)
+        if asset.job_id is not None:
+            raise Conflict(
+                f"asset {asset.id} belongs to job {asset.job_id}: delete the job instead",
+                jobId=asset.job_id,
+            )
+        live = await self.assets.live_jobs_using(asset)
+        if live:
+            raise Conflict(
+                f"asset {asset.id} is used by a job in progress ({live[0]}); cancel or "
+                "finish it first",
+                jobIds=live,
+            )
+        await self.assets.delete(asset)
+        blobs, key = self.rt.blobs, asset.storage_key
+
+        async def remove_object() -> None:
+            await blobs.delete(key)
+            log.info("asset.deleted", asset_id=asset_id)
+
+        self.unit.after_commit(remove_object)
+        return asset_id
 
     async def retry(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)

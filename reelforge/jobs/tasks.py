@@ -19,6 +19,7 @@ from reelforge.jobs import exports, recovery
 from reelforge.jobs.queue import QUEUE_NAME, Task, enqueue_task, task_key
 from reelforge.jobs.render import render
 from reelforge.jobs.repository import JobChange
+from reelforge.jobs.retention import expire_media
 from reelforge.jobs.run import JobCanceled, Run
 from reelforge.jobs.storyboard import generate_storyboard
 from reelforge.models import JobStatus, as_utc, utcnow
@@ -153,6 +154,7 @@ async def sweep_stuck_jobs(ctx: dict[str, Any]) -> int:
             # queued: nothing held it (Redis lost it); released/requeued: its worker died.
             log.warning(f"sweep.{outcome}", task=task.value, id=entity_id, status=state)
     QUEUE_DEPTH.set(await runtime.queue.zcard(QUEUE_NAME))
+    await expire_media(runtime, now)
     return acted
 
 

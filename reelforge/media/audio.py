@@ -33,8 +33,9 @@ log = structlog.get_logger(__name__)
 # integrated with true peaks at or under -1 dBTP is the working figure for social video.
 TARGET_LUFS = -14.0
 MAX_TRUE_PEAK_DB = -1.0
-# loudnorm aims a little under the ceiling: the AAC encoder adds a few tenths of overshoot.
-_LOUDNORM_TP = MAX_TRUE_PEAK_DB - 0.7
+# loudnorm aims a decibel under the ceiling: each lossy encode of the mix (this one, and an
+# export's) adds a few tenths of overshoot.
+_LOUDNORM_TP = MAX_TRUE_PEAK_DB - 1.0
 _LOUDNORM_LRA = 20.0  # wide: a voice over a bed stays in linear (gain-only) mode
 
 # Levels the parts are brought to before mixing (the final pass sets the overall level):
@@ -252,3 +253,32 @@ async def mix_soundtrack(
             stderr_tail="",
         )
     return loudness
+
+
+# Audio encoders for a re-levelled file, by container.
+_REENCODE = {
+    ".mp4": ["-c:a", "aac", "-b:a", "192k"],
+    ".webm": ["-c:a", "libopus", "-b:a", "96k"],
+}
+
+
+async def keep_true_peak(path: Path, *, timeout: float = 600.0) -> Loudness:
+    """The loudness of an encoded file (an export); when a lossy re-encode pushed its true
+    peak over :data:`MAX_TRUE_PEAK_DB`, its level is lowered just enough first (audio
+    re-encoded, video copied)."""
+    level = await measure_loudness(path, timeout=timeout)
+    if level.true_peak <= MAX_TRUE_PEAK_DB or path.suffix not in _REENCODE:
+        return level
+    gain = round(MAX_TRUE_PEAK_DB - 0.3 - level.true_peak, 2)
+    with atomic_output(path) as tmp:
+        await run_ffmpeg(
+            [
+                *input_args(path),
+                *("-map", "0:v:0", "-map", "0:a:0", "-c:v", "copy"),
+                *("-af", f"volume={gain}dB", *_REENCODE[path.suffix]),
+                *("-f", path.suffix.lstrip("."), str(tmp)),
+            ],
+            timeout=timeout,
+        )
+    log.info("media.audio.relevelled", path=str(path), gain=gain, true_peak=level.true_peak)
+    return await measure_loudness(path, timeout=timeout)

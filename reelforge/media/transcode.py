@@ -101,7 +101,7 @@ async def export_video(
                     *input_args(src),
                     *("-map", "0:V:0", "-map", "0:a:0?", "-vf", f"{video},format=yuv420p"),
                     *("-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
-                    *("-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"),
+                    *("-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"),
                     *("-movflags", "+faststart", "-f", "mp4", str(tmp)),
                 ],
                 timeout=timeout,

@@ -17,14 +17,30 @@ from reelforge.config import Settings
 _SECRET_KEYS = re.compile(r"(token|secret|password|authorization|api_key|apikey|signature)", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9\-_.=]+", re.I)
 _REPLICATE_TOKEN = re.compile(r"r8_[A-Za-z0-9]{10,}")
+# A JWT anywhere (a websocket URL's `?token=`, a token pasted into a variable and echoed
+# in an exception), and any `token=`/`sig=` query parameter.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_QUERY_SECRET = re.compile(
+    r"([?&](?:access_token|token|sig|signature|jwt|authorization)=)[^&\s\"']+", re.I
+)
+
+
+def mask_text(text: str) -> str:
+    text = _BEARER.sub(r"\1***", text)
+    text = _QUERY_SECRET.sub(r"\1***", text)
+    text = _JWT.sub("eyJ***", text)
+    return _REPLICATE_TOKEN.sub("r8_***", text)
 
 
 def mask_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Runs after exceptions are formatted, so their text is masked too."""
     for key, value in list(event_dict.items()):
         if _SECRET_KEYS.search(key) and key != "event":
             event_dict[key] = "***"
         elif isinstance(value, str):
-            event_dict[key] = _REPLICATE_TOKEN.sub("r8_***", _BEARER.sub(r"\1***", value))
+            event_dict[key] = mask_text(value)
+        elif key == "positional_args" and isinstance(value, tuple):
+            event_dict[key] = tuple(mask_text(v) if isinstance(v, str) else v for v in value)
     return event_dict
 
 
@@ -36,6 +52,9 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        # Exceptions become text before masking: a token inside an exception's message
+        # (or a traceback's locals) is masked like any other value.
+        structlog.processors.format_exc_info,
         mask_secrets,
     ]
     renderer: Any = (
@@ -53,7 +72,6 @@ def configure_logging(settings: Settings) -> None:
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if json_output else _identity,
             renderer,
         ],
     )
@@ -67,7 +85,3 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger(name).propagate = True
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry full URLs
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-
-def _identity(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    return event_dict

@@ -28,6 +28,12 @@ PREDICTIONS = Counter(
     "Predictions by kind and outcome (created, reused, succeeded, failed, canceled)",
     ["kind", "outcome"],
 )
+OUTPUTS_EXPIRED = Counter(
+    "provider_outputs_expired_total",
+    "Paid predictions whose output the provider removed before it was saved, by kind and what "
+    "was done (regenerated: paid again, visibly)",
+    ["kind", "action"],
+)
 REPLICATE_API_ERRORS = Counter(
     "replicate_api_errors_total",
     "Failed Replicate API calls, by HTTP status (or 'network')",

@@ -7,16 +7,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class PredictionKind(StrEnum):
     PLAN = "plan"
     IMAGE = "image"
     VIDEO = "video"
+    SPEECH = "speech"
+    MUSIC = "music"
+
+
+# Words per second a voice speaks at speed 1.0: planners size narration with it and the
+# render checks each scene is long enough for its line. (Neural TTS voices speak at about
+# 150 words a minute; eSpeak NG is set to the same rate.)
+SPEAKING_RATE_WPS = 2.5
+
+
+def speaking_seconds(text: str, speed: float = 1.0) -> float:
+    """About how long `text` takes to say: what planners size scenes with."""
+    return len(text.split()) / (SPEAKING_RATE_WPS * speed)
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,8 @@ class PlanRequest:
     target_duration: float  # seconds, the whole ad
     style: str | None
     aspect_ratio: str
+    # Narration is written at this rate (words per second) so each line fits its scene.
+    words_per_second: float = SPEAKING_RATE_WPS
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,9 @@ class ClipRequest:
     height: int
     aspect_ratio: str
     seed: int
+    # A presigned URL of the same still in our object store, when the provider can fetch it:
+    # sent instead of uploading a large still again. Not part of the input hash.
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +81,7 @@ class SpeechRequest:
 
 @dataclass(frozen=True)
 class MusicRequest:
-    """A music bed of about `duration` seconds in a mood (see `MUSIC_MOODS`)."""
+    """A music bed of about `duration` seconds in a mood (`reelforge.media.music.MOODS`)."""
 
     mood: str
     duration: float
@@ -78,6 +97,59 @@ class WordTiming:
     end: float
 
 
+_PAUSE_AFTER = re.compile(r"[.!?;:,…]$")
+
+
+def estimate_word_timings(text: str, duration: float, *, start: float = 0.0) -> list[WordTiming]:
+    """Word timings for speech of known length whose engine reported none.
+
+    A documented estimate, not an alignment: the spoken time is shared out in proportion to
+    each word's letters plus one (short words still take a beat), and a word that ends a
+    clause or a sentence is followed by a pause worth three letters. Good to within a word
+    or so on a line of an ad, which is what captions of one line need.
+    """
+    words = text.split()
+    if not words or duration <= 0:
+        return []
+    weights = [len(w) + 1 + (3 if _PAUSE_AFTER.search(w) else 0) for w in words]
+    unit = duration / sum(weights)
+    timings = []
+    at = start
+    for word, weight in zip(words, weights, strict=True):
+        spoken = (len(word) + 1) * unit
+        timings.append(WordTiming(text=word, start=round(at, 3), end=round(at + spoken, 3)))
+        at += weight * unit
+    return timings
+
+
+# A voice that speaks every language (the model is told which): Voice.language.
+ANY_LANGUAGE = "*"
+# Language tags by their English names, the hint multilingual TTS models take.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "sv": "Swedish",
+    "tr": "Turkish",
+    "ru": "Russian",
+    "ja": "Japanese",
+    "hi": "Hindi",
+    "ko": "Korean",
+    "zh": "Chinese",
+    "ar": "Arabic",
+}
+
+
+def language_name(tag: str) -> str:
+    """The English name of a language tag ("pt-BR" -> "Portuguese"), or "Automatic"."""
+    return LANGUAGE_NAMES.get(tag.split("-")[0].lower(), "Automatic")
+
+
 @dataclass(frozen=True)
 class Voice:
     id: str
@@ -86,21 +158,13 @@ class Voice:
     gender: str | None = None
 
 
-# Moods a generated music bed may have; every provider maps each of them to something.
-MUSIC_MOODS = ("upbeat", "calm", "corporate", "dramatic", "playful")
-
-# Words per second a voice speaks at speed 1.0: planners size narration with it and the
-# render checks each scene is long enough for its line. (Neural TTS voices speak at about
-# 150 words a minute; eSpeak NG is set to the same rate.)
-SPEAKING_RATE_WPS = 2.5
-
-
 @dataclass(frozen=True)
 class PlannedScene:
     description: str
     image_prompt: str
     motion_prompt: str
     duration: float
+    narration: str = ""  # the voice-over line; sized at SPEAKING_RATE_WPS to fit `duration`
 
 
 @dataclass
@@ -192,6 +256,7 @@ class UnknownPrediction(ProviderError):
         )
 
 
+@runtime_checkable
 class SpeechProvider(Protocol):
     """Text to speech with word timings (from the engine, or derived when it gives none)."""
 
@@ -203,6 +268,10 @@ class SpeechProvider(Protocol):
         """The voice used for `language` when the client chose none; None if it has none."""
         ...
 
+    def estimate_speech(self, text: str) -> float:
+        """Dollars speaking `text` is expected to cost."""
+        ...
+
     async def speak(
         self,
         request: SpeechRequest,
@@ -212,7 +281,12 @@ class SpeechProvider(Protocol):
     ) -> SpeechResult: ...
 
 
+@runtime_checkable
 class MusicProvider(Protocol):
+    def estimate_music(self, duration: float) -> float:
+        """Dollars a bed of `duration` seconds is expected to cost."""
+        ...
+
     async def compose(
         self,
         request: MusicRequest,
@@ -227,12 +301,16 @@ class MusicProvider(Protocol):
 class Provider(Protocol):
     name: str
 
-    def model_for(self, kind: PredictionKind) -> str:
-        """The model identifier used for `kind`; part of the input hash."""
+    def model_for(self, kind: PredictionKind, aspect_ratio: str | None = None) -> str:
+        """The model identifier used for `kind` (for a scene of `aspect_ratio`, when the
+        provider picks its model by ratio); part of the input hash."""
         ...
 
-    def estimate_cost(self, kind: PredictionKind, *, duration: float = 0.0) -> float:
-        """Dollars one prediction of `kind` is expected to cost (video: for `duration` s)."""
+    def estimate_cost(
+        self, kind: PredictionKind, *, duration: float = 0.0, aspect_ratio: str | None = None
+    ) -> float:
+        """Dollars one prediction of `kind` is expected to cost (video: for `duration` s, in
+        `aspect_ratio`)."""
         ...
 
     async def plan(
@@ -274,5 +352,6 @@ def input_hash(kind: PredictionKind, model: str, request: AnyRequest) -> str:
     fields = asdict(request)
     if isinstance(request, ClipRequest):
         fields["image"] = hashlib.sha256(request.image).hexdigest()
+        fields.pop("image_url", None)
     payload = json.dumps({"kind": kind.value, "model": model, "input": fields}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -45,6 +45,9 @@ TEMPLATE_VARIABLES: dict[PredictionKind, frozenset[str]] = {
     PredictionKind.VIDEO: frozenset(
         {"image", "prompt", "duration", "width", "height", "aspect_ratio", "seed"}
     ),
+    # language_name: the language in English ("French"), what TTS models take as a hint.
+    PredictionKind.SPEECH: frozenset({"text", "voice", "language", "language_name", "speed"}),
+    PredictionKind.MUSIC: frozenset({"prompt", "mood", "duration", "seed"}),
 }
 
 # The published input names of models we know, by "owner/name" (from each model's API schema
@@ -115,6 +118,38 @@ KNOWN_INPUTS: dict[str, tuple[str, ...]] = {
         "resolution",
         "prompt_optimizer",
     ),
+    "minimax/speech-2.6-turbo": (
+        "text",
+        "voice_id",
+        "speed",
+        "volume",
+        "pitch",
+        "emotion",
+        "english_normalization",
+        "sample_rate",
+        "bitrate",
+        "audio_format",
+        "channel",
+        "subtitle_enable",
+        "language_boost",
+    ),
+    "meta/musicgen": (
+        "model_version",
+        "prompt",
+        "input_audio",
+        "duration",
+        "continuation",
+        "continuation_start",
+        "continuation_end",
+        "multi_band_diffusion",
+        "normalization_strategy",
+        "top_k",
+        "top_p",
+        "temperature",
+        "classifier_free_guidance",
+        "output_format",
+        "seed",
+    ),
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -142,6 +177,10 @@ class ModelSpec(BaseModel):
     price_per_output_second: float = Field(default=0.0, ge=0)  # per second of output video
     price_per_million_input_tokens: float = Field(default=0.0, ge=0)
     price_per_million_output_tokens: float = Field(default=0.0, ge=0)
+    # Voice ids the model speaks with (speech models), listed by the `voices` query.
+    voices: tuple[str, ...] = ()
+    # Longest output the model makes in one prediction (music), in seconds; 0: no limit.
+    max_duration: float = Field(default=0.0, ge=0)
     # Output durations the model accepts (video); a request is rounded up to the next one.
     durations: tuple[int, ...] | None = None
     # Aspect ratios the model's output comes in; None: any (or it follows its input image).
@@ -299,6 +338,8 @@ class Catalog(BaseModel):
     plan: ModelSpec
     image: ModelSpec
     video: ModelSpec
+    speech: ModelSpec
+    music: ModelSpec
     alternates: tuple[ModelSpec, ...] = ()
 
     @model_validator(mode="after")
@@ -399,6 +440,26 @@ def _render(template: Any, values: Mapping[str, Any]) -> Any:
 
 
 NEGATIVE_VIDEO_PROMPT = "text, watermark, logo, blurry, distorted"
+# MiniMax's system voices (replicate.com/minimax/speech-2.6-turbo, voice_id).
+MINIMAX_VOICES = (
+    "Wise_Woman",
+    "Friendly_Person",
+    "Inspirational_girl",
+    "Deep_Voice_Man",
+    "Calm_Woman",
+    "Casual_Guy",
+    "Lively_Girl",
+    "Patient_Man",
+    "Young_Knight",
+    "Determined_Man",
+    "Lovely_Girl",
+    "Decent_Boy",
+    "Imposing_Manner",
+    "Elegant_Man",
+    "Abbess",
+    "Sweet_Girl_2",
+    "Exuberant_Girl",
+)
 
 DEFAULT_CATALOG = Catalog(
     plan=ModelSpec(
@@ -450,6 +511,41 @@ DEFAULT_CATALOG = Catalog(
         description="Kling 2.5 Turbo Pro: animates the still; 5 or 10 s",
         notes="16:9 and 9:16 scenes (1:1 and 4:5 go to the alternate); aspect_ratio is "
         "ignored when start_image is given",
+    ),
+    speech=ModelSpec(
+        kind=PredictionKind.SPEECH,
+        ref="minimax/speech-2.6-turbo",
+        input={
+            "text": "{text}",
+            "voice_id": "{voice}",
+            "speed": "{speed}",
+            "language_boost": "{language_name}",
+            "audio_format": "mp3",
+            "sample_rate": 32000,
+        },
+        voices=MINIMAX_VOICES,
+        price_per_million_input_tokens=60.0,  # $0.06 per 1,000 characters (1 token each)
+        expected_input_tokens=60,
+        description="MiniMax Speech 2.6 Turbo: the voice-over, one line per scene (mp3)",
+        notes="no word timings in its output: they are estimated from the audio's length; "
+        "voices are multilingual, language_boost names the language",
+    ),
+    music=ModelSpec(
+        kind=PredictionKind.MUSIC,
+        ref="meta/musicgen:b05b1dff1d8c6dc63d14b0cdb42135378dcb87f6373b0d3d341ede46e59e2b38",
+        input={
+            "prompt": "{prompt}",
+            "duration": "{duration}",
+            "seed": "{seed}",
+            "model_version": "stereo-large",
+            "output_format": "mp3",
+            "normalization_strategy": "loudness",
+        },
+        max_duration=30,
+        price_per_second=0.0014,  # Nvidia A100 (80GB) time
+        expected_predict_time=45,
+        description="MusicGen (stereo large): the music bed, up to 30 s, looped under longer ads",
+        notes="billed by predict time; an instrumental bed from a mood prompt",
     ),
     alternates=(
         ModelSpec(

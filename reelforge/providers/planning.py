@@ -31,8 +31,11 @@ PLAN_INSTRUCTIONS = (
     '{"scenes": [{"description": "what the viewer sees and why it sells", '
     '"image_prompt": "a detailed prompt for a text-to-image model, one still frame", '
     '"motion_prompt": "camera and subject motion for an image-to-video model", '
+    '"narration": "the line the voice-over says over this scene", '
     '"duration": 4}]}. '
-    "Durations are whole seconds between 1 and 15. Never put text or logos in image prompts."
+    "Durations are whole seconds between 1 and 15. Never put text or logos in image prompts. "
+    "Narration is spoken and shown as captions: short, natural sentences in the brief's "
+    "language that together tell the ad's story and end on the call to action."
 )
 
 # The values a plan model's input template may use (see providers/catalog.py).
@@ -61,6 +64,11 @@ def plan_prompt(request: PlanRequest) -> str:
         f"video ad (about {per_scene:.0f} s each; durations add up to the total).",
         f"Frame: {request.aspect_ratio}.",
     ]
+    words = request.words_per_second
+    lines.append(
+        f"The voice-over speaks about {words:g} words a second: each scene's narration must "
+        f"fit its duration with a half-second pause (at most {words:g} x (duration - 1) words)."
+    )
     if request.style:
         lines.append(f"Visual style: {request.style}.")
     lines.append('Answer with the JSON object {"scenes": [...]} only.')
@@ -87,7 +95,8 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 _FIELD_NAMES = {
-    "description": ("description", "scene", "summary", "narration", "title", "text"),
+    "description": ("description", "scene", "summary", "title", "text"),
+    "narration": ("narration", "voiceover", "vo", "script", "line", "spokentext", "dialogue"),
     "image_prompt": (
         "imageprompt",
         "image",
@@ -208,6 +217,8 @@ def _coerce_scene(raw: Any, default_duration: float) -> PlannedScene | None:
         image_prompt=image_prompt or description,
         motion_prompt=text_field("motion_prompt") or _DEFAULT_MOTION,
         duration=duration,
+        # A model that wrote no line for the scene: its description is spoken instead.
+        narration=text_field("narration") or description or image_prompt,
     )
 
 

@@ -45,9 +45,11 @@ MODELS = {
     PredictionKind.PLAN: "preview/brief-splitter",
     PredictionKind.IMAGE: "preview/title-card",
     PredictionKind.VIDEO: "preview/ken-burns",
+    PredictionKind.SPEECH: "preview/espeak-ng",
+    PredictionKind.MUSIC: "preview/synth-bed",
 }
-SPEECH_MODEL = "preview/espeak-ng"
-MUSIC_MODEL = "preview/synth-bed"
+SPEECH_MODEL = MODELS[PredictionKind.SPEECH]
+MUSIC_MODEL = MODELS[PredictionKind.MUSIC]
 # Used when the brief has fewer clauses than the storyboard has scenes.
 _SHOTS = ("Opening", "Close-up", "In use", "Detail", "Lifestyle")
 _CLOSING_SHOT = "Call to action"
@@ -65,10 +67,12 @@ class PreviewProvider:
         self._work_dir = work_dir
         self._ffmpeg_timeout = ffmpeg_timeout
 
-    def model_for(self, kind: PredictionKind) -> str:
+    def model_for(self, kind: PredictionKind, aspect_ratio: str | None = None) -> str:
         return MODELS[kind]
 
-    def estimate_cost(self, kind: PredictionKind, *, duration: float = 0.0) -> float:
+    def estimate_cost(
+        self, kind: PredictionKind, *, duration: float = 0.0, aspect_ratio: str | None = None
+    ) -> float:
         return 0.0
 
     async def plan(
@@ -149,6 +153,12 @@ class PreviewProvider:
 
     def default_voice(self, language: str) -> str | None:
         return espeak.voice_for_language(language)
+
+    def estimate_speech(self, text: str) -> float:
+        return 0.0
+
+    def estimate_music(self, duration: float) -> float:
+        return 0.0
 
     async def speak(
         self,
@@ -258,15 +268,18 @@ class PreviewProvider:
 
 def preview_storyboard(request: PlanRequest) -> list[PlannedScene]:
     """`scene_count` scenes cut from the brief's sentences and clauses, in order; durations
-    spread evenly over `target_duration` (to 0.1 s, at least 1 s each)."""
+    spread evenly over `target_duration` (to 0.1 s, at least 1 s each). Each scene's
+    narration is its own words of the brief."""
     count = max(1, request.scene_count)
     pieces = _pieces(request.brief, count)
     if len(pieces) >= count:
         # Contiguous groups of pieces, as even as possible.
         bounds = [round(i * len(pieces) / count) for i in range(count + 1)]
-        descriptions = [" ".join(pieces[bounds[i] : bounds[i + 1]]) for i in range(count)]
+        lines = [" ".join(pieces[bounds[i] : bounds[i + 1]]) for i in range(count)]
+        descriptions = lines
     else:
-        descriptions = [f"{_shot(i, count)}: {pieces[i % len(pieces)]}" for i in range(count)]
+        lines = [pieces[i % len(pieces)] for i in range(count)]
+        descriptions = [f"{_shot(i, count)}: {lines[i]}" for i in range(count)]
     durations = _spread(request.target_duration, count)
     style = f", {request.style.strip()} style" if request.style and request.style.strip() else ""
     return [
@@ -275,6 +288,7 @@ def preview_storyboard(request: PlanRequest) -> list[PlannedScene]:
             image_prompt=f"{description}{style}, {request.aspect_ratio} frame",
             motion_prompt=_MOTIONS[i % len(_MOTIONS)],
             duration=durations[i],
+            narration=lines[i],
         )
         for i, description in enumerate(descriptions)
     ]

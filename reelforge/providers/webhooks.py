@@ -6,15 +6,17 @@ costs one poll interval."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reelforge.config import ConfigError
 from reelforge.observability.metrics import REPLICATE_API_ERRORS
 from reelforge.providers.base import ProviderError
 from reelforge.webhooks.signing import SECRET_PREFIX, InvalidWebhook, verify_webhook
@@ -84,6 +86,38 @@ class WebhookDeduplicator:
         self.add(webhook_id)
         return known
 
+    async def contains(self, webhook_id: str) -> bool:
+        return webhook_id in self
+
+    async def remember(self, webhook_id: str) -> None:
+        self.add(webhook_id)
+
+
+class RedisWebhookDeduplicator:
+    """The handled webhook ids in Redis for `ttl_seconds`: a redelivery is ignored even
+    after a restart, and by every API process."""
+
+    def __init__(self, redis: Callable[[], Any], *, ttl_seconds: int = 24 * 3600) -> None:
+        self.redis = redis  # the client, looked up when needed (it lives in the runtime)
+        self.ttl_seconds = ttl_seconds
+
+    @staticmethod
+    def key(webhook_id: str) -> str:
+        digest = hashlib.sha256(webhook_id.encode("utf-8", "replace")).hexdigest()
+        return f"reelforge:webhook:seen:{digest}"
+
+    async def contains(self, webhook_id: str) -> bool:
+        return bool(await self.redis().exists(self.key(webhook_id)))
+
+    async def remember(self, webhook_id: str) -> None:
+        await self.redis().set(self.key(webhook_id), b"1", ex=self.ttl_seconds)
+
+
+class Deduplicator(Protocol):
+    async def contains(self, webhook_id: str) -> bool: ...
+
+    async def remember(self, webhook_id: str) -> None: ...
+
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -96,7 +130,7 @@ def make_webhook_endpoint(
     get_secret: Callable[[], Awaitable[str]],
     on_prediction: Callable[[dict[str, Any]], Awaitable[None]],
     *,
-    deduplicator: WebhookDeduplicator | None = None,
+    deduplicator: Deduplicator | None = None,
     max_bytes: int = MAX_WEBHOOK_BYTES,
     tolerance: float = 300,
 ) -> Endpoint:
@@ -105,7 +139,7 @@ def make_webhook_endpoint(
     401 on a bad signature or stale timestamp, 413 over `max_bytes`, 200 for a duplicate
     (ignored) and after `on_prediction(payload)` returned. If `on_prediction` raises, the
     answer is 500 and the id is not remembered, so Replicate's redelivery gets another try."""
-    dedup = deduplicator if deduplicator is not None else WebhookDeduplicator()
+    dedup: Deduplicator = deduplicator if deduplicator is not None else WebhookDeduplicator()
 
     async def endpoint(request: Request) -> Response:
         declared = request.headers.get("content-length")
@@ -122,17 +156,23 @@ def make_webhook_endpoint(
             chunks.append(chunk)
         body = b"".join(chunks)
         try:
-            payload = verify_webhook(request.headers, body, await get_secret(), tolerance=tolerance)
+            secret = await get_secret()
+        except (ProviderError, ConfigError) as exc:
+            # Nothing can be verified without the secret: refused, and Replicate retries.
+            log.warning("replicate.webhook.no_secret", error=str(exc))
+            return _error(503, "SERVICE_UNAVAILABLE", "webhook verification is unavailable")
+        try:
+            payload = verify_webhook(request.headers, body, secret, tolerance=tolerance)
         except InvalidWebhook as exc:
             log.warning("replicate.webhook.rejected", reason=str(exc))
             return _error(401, "UNAUTHENTICATED", "invalid webhook signature")
         webhook_id = request.headers["webhook-id"]
         prediction_id = payload.get("id")
-        if webhook_id in dedup:
+        if await dedup.contains(webhook_id):
             log.info("replicate.webhook.duplicate", webhook_id=webhook_id, prediction=prediction_id)
             return JSONResponse({"ok": True, "duplicate": True})
         await on_prediction(payload)
-        dedup.add(webhook_id)
+        await dedup.remember(webhook_id)
         log.info(
             "replicate.webhook.received",
             webhook_id=webhook_id,

@@ -6,10 +6,21 @@ import strawberry
 
 from reelforge.jobs.repository import DEFAULT_PAGE_SIZE, encode_cursor
 from reelforge.models import JobStatus
-from reelforge.providers.base import PredictionKind
+from reelforge.providers.base import MusicProvider, PredictionKind, SpeechProvider
+from reelforge.ratelimit import CREATE_JOB_LIMIT_KEY, OPERATION_LIMIT_KEY
 from reelforge.schema.context import Info
 from reelforge.schema.inputs import CreateJobInput, ExportVideoInput, RefineSceneInput
-from reelforge.schema.types import Export, Job, JobConnection, JobEdge, ModelInfo, PageInfo, Viewer
+from reelforge.schema.types import (
+    Export,
+    Job,
+    JobConnection,
+    JobEdge,
+    ModelInfo,
+    PageInfo,
+    RateLimitStatus,
+    Viewer,
+    Voice,
+)
 
 
 async def job(info: Info, id: strawberry.ID) -> Job:
@@ -40,12 +51,27 @@ async def viewer(info: Info) -> Viewer:
     async with info.context.jobs() as jobs:
         remaining = await jobs.budget_remaining()
         spend_today = await jobs.spend_today()
+    settings = info.context.runtime.settings
     return Viewer(
         client_id=principal.client_id,
         user_id=principal.user_id,
         spend_today=round(spend_today, 6),
         daily_budget=info.context.runtime.settings.daily_budget_dollars,
         budget_remaining=None if remaining is None else round(remaining, 6),
+        operation_rate_limit=await _limit(info, settings.operation_rate_limit, OPERATION_LIMIT_KEY),
+        create_job_rate_limit=await _limit(
+            info, settings.create_job_rate_limit, CREATE_JOB_LIMIT_KEY
+        ),
+    )
+
+
+async def _limit(info: Info, limit: str, name: str) -> RateLimitStatus:
+    principal = info.context.principal
+    status = await info.context.runtime.limiter.status(
+        limit, name, principal.client_id, principal.user_id
+    )
+    return RateLimitStatus(
+        limit=status.limit, remaining=status.remaining, reset_in_seconds=status.reset_in_seconds
     )
 
 
@@ -60,6 +86,24 @@ def models(info: Info) -> list[ModelInfo]:
             estimated_cost=provider.estimate_cost(kind, duration=5.0),
         )
         for kind in PredictionKind
+        if kind not in (PredictionKind.SPEECH, PredictionKind.MUSIC)
+        or isinstance(provider, SpeechProvider if kind is PredictionKind.SPEECH else MusicProvider)
+    ]
+
+
+async def voices(info: Info, language: str | None = None) -> list[Voice]:
+    provider = info.context.runtime.provider
+    async with info.context.jobs() as jobs:
+        voices = jobs.voices(language)
+    return [
+        Voice(
+            id=strawberry.ID(v.id),
+            name=v.name,
+            language=v.language,
+            gender=v.gender,
+            provider=provider.name,
+        )
+        for v in voices
     ]
 
 
@@ -88,6 +132,7 @@ async def refine_scene(
             image_prompt=input.image_prompt,
             motion_prompt=input.motion_prompt,
             asset_id=str(input.asset_id) if input.asset_id else None,
+            narration=input.narration,
         )
     return Job.from_row(row)
 
@@ -95,6 +140,16 @@ async def refine_scene(
 async def cancel_job(info: Info, job_id: strawberry.ID) -> Job:
     async with info.context.jobs() as jobs:
         return Job.from_row(await jobs.cancel(str(job_id)))
+
+
+async def delete_job(info: Info, job_id: strawberry.ID) -> strawberry.ID:
+    async with info.context.jobs() as jobs:
+        return strawberry.ID(await jobs.delete(str(job_id)))
+
+
+async def delete_asset(info: Info, id: strawberry.ID) -> strawberry.ID:
+    async with info.context.jobs() as jobs:
+        return strawberry.ID(await jobs.delete_asset(str(id)))
 
 
 async def retry_job(info: Info, job_id: strawberry.ID) -> Job:

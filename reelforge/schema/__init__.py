@@ -29,10 +29,20 @@ from reelforge.schema.cost import QueryCost
 from reelforge.schema.extensions import (
     ErrorCodes,
     OperationMetrics,
+    OperationRateLimits,
     ParserCache,
     format_escaped_errors,
 )
-from reelforge.schema.types import Asset, Export, Job, JobConnection, JobProgress, ModelInfo, Viewer
+from reelforge.schema.types import (
+    Asset,
+    Export,
+    Job,
+    JobConnection,
+    JobProgress,
+    ModelInfo,
+    Viewer,
+    Voice,
+)
 from reelforge.schema.webhooks import WebhookDelivery, WebhookDeliveryConnection, WebhookEndpoint
 
 
@@ -54,6 +64,10 @@ class Query:
         resolver=webhook_resolvers.webhook_deliveries,
         description="An endpoint's deliveries with their attempts, newest first (first ≤ 100)",
     )
+    voices: list[Voice] = strawberry.field(
+        resolver=job_resolvers.voices,
+        description="Voices the provider speaks with (optionally for one language)",
+    )
 
 
 @strawberry.type
@@ -63,7 +77,8 @@ class Mutation:
         description="Start a job: the storyboard is generated next",
     )
     upload_asset: Asset = strawberry.mutation(
-        resolver=asset_resolvers.upload_asset, description="Upload a jpg, png, mp4 or mov (≤ 50 MB)"
+        resolver=asset_resolvers.upload_asset,
+        description="Upload a jpg, png, mp4 or mov, or an mp3, wav or m4a music track (≤ 50 MB)",
     )
     refine_scene: Job = strawberry.mutation(
         resolver=job_resolvers.refine_scene, description="Change one scene; clears the approval"
@@ -79,6 +94,16 @@ class Mutation:
     )
     cancel_job: Job = strawberry.mutation(resolver=job_resolvers.cancel_job)
     retry_job: Job = strawberry.mutation(resolver=job_resolvers.retry_job)
+    delete_job: strawberry.ID = strawberry.mutation(
+        resolver=job_resolvers.delete_job,
+        description="Remove a job with its rows and media (stills, clips, video, exports); "
+        "running work is canceled first. Returns the deleted id",
+    )
+    delete_asset: strawberry.ID = strawberry.mutation(
+        resolver=job_resolvers.delete_asset,
+        description="Remove an uploaded asset and its file; CONFLICT while a job in progress "
+        "uses it. Returns the deleted id",
+    )
     create_webhook_endpoint: WebhookEndpoint = strawberry.mutation(
         resolver=webhook_resolvers.create_webhook_endpoint,
         description="Receive job events at a URL, signed (Standard Webhooks); the secret is "
@@ -152,6 +177,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ErrorCodes(production=settings.is_production),
         # After ErrorCodes, so it ends first: a failed commit becomes a coded error.
         UnitOfWorkExtension,
+        OperationRateLimits,
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),

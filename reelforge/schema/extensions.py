@@ -23,13 +23,25 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from strawberry import extensions as strawberry_extensions
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from reelforge.auth import Principal
 from reelforge.errors import ErrorCode, ReelforgeError
 from reelforge.observability.metrics import GRAPHQL_ERRORS, GRAPHQL_OPERATION_DURATION
+from reelforge.ratelimit import CREATE_JOB_LIMIT_KEY, OPERATION_LIMIT_KEY
 
 log = structlog.get_logger(__name__)
 
@@ -195,6 +207,69 @@ def format_escaped_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
         e if "code" in (e.extensions or {}) and e.original_error is None else format_error(e)
         for e in errors
     ]
+
+
+_CREATE_JOB_FIELD = "createJob"
+
+
+def _top_level_fields(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _top_level_fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            fragment = fragments.pop(selection.name.value)  # each fragment once: no cycles
+            yield from _top_level_fields(fragment.selection_set, fragments)
+
+
+def count_root_fields(document: DocumentNode, operation_name: str | None, name: str) -> int:
+    """How many times the operation selects the root field `name` (aliases included)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    chosen = next(
+        (
+            o
+            for o in operations
+            if operation_name is None or (o.name and o.name.value == operation_name)
+        ),
+        None,
+    )
+    if chosen is None:
+        return 0
+    return sum(
+        1 for f in _top_level_fields(chosen.selection_set, fragments) if f.name.value == name
+    )
+
+
+class OperationRateLimits(SchemaExtension):
+    """Per-user limits counted in Redis (so they hold across API processes), checked once
+    an operation is valid and before it runs: OPERATION_RATE_LIMIT for every operation,
+    CREATE_JOB_RATE_LIMIT for each `createJob` in it. Answered RATE_LIMITED + retryAfter."""
+
+    async def on_execute(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        principal = getattr(context.context, "principal_or_error", None)
+        runtime = getattr(context.context, "runtime", None)
+        if isinstance(principal, Principal) and runtime is not None:
+            settings, limiter = runtime.settings, runtime.limiter
+            key = (principal.client_id, principal.user_id)
+            await limiter.hit(settings.operation_rate_limit, OPERATION_LIMIT_KEY, *key)
+            document = context.graphql_document
+            creates = (
+                count_root_fields(document, context.operation_name, _CREATE_JOB_FIELD)
+                if document is not None
+                else 0
+            )
+            if creates:
+                await limiter.hit(
+                    settings.create_job_rate_limit, CREATE_JOB_LIMIT_KEY, *key, cost=creates
+                )
+        yield
 
 
 class OperationMetrics(SchemaExtension):

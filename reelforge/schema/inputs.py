@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-from reelforge.jobs.params import ExportTarget, JobParams, SceneParams
-from reelforge.schema.types import AspectRatio, Container, Fit, Resolution
+from reelforge.jobs.params import DEFAULT_VOICE, ExportTarget, JobParams, SceneParams
+from reelforge.schema.types import (
+    AspectRatio,
+    CaptionStyle,
+    Container,
+    Fit,
+    MusicMood,
+    Resolution,
+)
 
 
 @strawberry.input(description="A scene given explicitly instead of planned from the brief")
@@ -16,6 +23,10 @@ class SceneInput:
     duration: float | None = strawberry.field(default=None, description="Seconds, 1–15")
     asset_id: strawberry.ID | None = strawberry.field(
         default=None, description="An uploaded image (the still) or clip (the scene) to use"
+    )
+    narration: str | None = strawberry.field(
+        default=None,
+        description="The line spoken over the scene (≤ 500 characters); default: the description",
     )
 
 
@@ -31,6 +42,23 @@ class CreateJobInput:
     scenes: list[SceneInput] | None = None
     asset_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Uploaded assets used by the first scenes, in order"
+    )
+    voice: str | None = strawberry.field(
+        default=DEFAULT_VOICE,
+        description='A voice id from the `voices` query; null for no voice-over; "default": '
+        "the provider's voice for the language",
+    )
+    language: str | None = strawberry.field(
+        default=None,
+        description="Language of the voice-over (en, fr, pt-BR…); default: the brief's",
+    )
+    captions: CaptionStyle = CaptionStyle.WORD
+    music: MusicMood = strawberry.field(
+        default=MusicMood.UPBEAT, description="Mood of a generated music bed, or NONE"
+    )
+    music_asset_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An uploaded track (mp3, wav, m4a) used instead of a generated bed",
     )
 
     def to_params(self) -> JobParams:
@@ -49,18 +77,30 @@ class CreateJobInput:
                     motion_prompt=s.motion_prompt,
                     duration=s.duration,
                     asset_id=str(s.asset_id) if s.asset_id else None,
+                    narration=s.narration,
                 )
                 for s in self.scenes or []
             ],
             asset_ids=[str(a) for a in self.asset_ids or []],
+            voice=self.voice,
+            language=self.language,
+            captions=self.captions.value,
+            music=None if self.music is MusicMood.NONE else self.music.value,
+            music_asset_id=str(self.music_asset_id) if self.music_asset_id else None,
         )
 
 
-@strawberry.input(description="What to change in one scene; its still is made again")
+@strawberry.input(
+    description="What to change in one scene; a new prompt or asset makes its still again, "
+    "new narration only its voice-over and captions"
+)
 class RefineSceneInput:
     image_prompt: str | None = None
     motion_prompt: str | None = None
     asset_id: strawberry.ID | None = None
+    narration: str | None = strawberry.field(
+        default=None, description='The new line spoken over the scene ("" for silence)'
+    )
 
 
 @strawberry.input

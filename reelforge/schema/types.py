@@ -15,6 +15,7 @@ from reelforge.errors import NotFound
 from reelforge.jobs.params import ExportTarget
 from reelforge.jobs.scenes import Scene as SceneData
 from reelforge.jobs.scenes import load_scenes
+from reelforge.jobs.voiceover import NARRATION_LEAD
 from reelforge.models import Asset as AssetRow
 from reelforge.models import Export as ExportRow
 from reelforge.models import ExportStatus as ExportStatusValue
@@ -57,6 +58,32 @@ class Fit(Enum):
     PAD = "pad"
 
 
+@strawberry.enum(description="Captions burned into the video (and written as .srt/.vtt)")
+class CaptionStyle(Enum):
+    NONE = "none"
+    SENTENCE = "sentence"
+    WORD = "word"
+
+
+@strawberry.enum(description="The mood of a generated music bed; NONE for no music")
+class MusicMood(Enum):
+    NONE = "none"
+    UPBEAT = "upbeat"
+    CALM = "calm"
+    CORPORATE = "corporate"
+    DRAMATIC = "dramatic"
+    PLAYFUL = "playful"
+
+
+@strawberry.type(description="A voice the configured provider can speak with")
+class Voice:
+    id: strawberry.ID
+    name: str
+    language: str = strawberry.field(description="Language tag, e.g. en, fr, pt-BR")
+    gender: str | None
+    provider: str
+
+
 ExportStatus = strawberry.enum(ExportStatusValue, name="ExportStatus")
 
 
@@ -79,6 +106,10 @@ class Asset:
     duration_seconds: float | None
     original_filename: str | None
     created_at: datetime
+    loudness_lufs: float | None = strawberry.field(
+        description="Integrated loudness of the audio (EBU R128), for videos and exports"
+    )
+    true_peak_db: float | None = strawberry.field(description="True peak of the audio, dBTP")
     row: strawberry.Private[AssetRow]
 
     @classmethod
@@ -94,12 +125,21 @@ class Asset:
             duration_seconds=row.duration_seconds,
             original_filename=row.original_filename,
             created_at=as_utc(row.created_at),
+            loudness_lufs=row.loudness_lufs,
+            true_peak_db=row.true_peak_db,
             row=row,
         )
 
     @strawberry.field(description="A signed URL to download the file; it expires (signedUrlTtl)")
     def url(self, info: Info) -> str:
         return signed_asset_url(info.context.runtime.settings, self.row)
+
+
+@strawberry.type(description="When one word of a scene's narration is heard")
+class WordTiming:
+    text: str
+    start: float = strawberry.field(description="Seconds from the start of the scene")
+    end: float
 
 
 @strawberry.type(description="One scene of a storyboard")
@@ -110,6 +150,7 @@ class Scene:
     motion_prompt: str
     duration: float
     status: str
+    narration: str = strawberry.field(description="The line spoken and captioned over it")
     data: strawberry.Private[SceneData]
 
     @strawberry.field
@@ -123,6 +164,19 @@ class Scene:
     @strawberry.field(description="The client's upload this scene uses, if any")
     async def source_asset(self, info: Info) -> Asset | None:
         return await load_asset(info, self.data.source_asset_id)
+
+    @strawberry.field(description="The spoken narration, once rendered")
+    async def voice_over(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.data.voice_asset_id)
+
+    @strawberry.field(description="Each word of the voice-over and when it is heard, once rendered")
+    def words(self) -> list[WordTiming]:
+        return [
+            WordTiming(
+                text=str(text), start=float(start) + NARRATION_LEAD, end=float(end) + NARRATION_LEAD
+            )
+            for text, start, end in self.data.words or []
+        ]
 
 
 @strawberry.type
@@ -194,6 +248,11 @@ class Job:
     scene_count: int
     target_duration: float
     style: str | None
+    voice: str | None = strawberry.field(description="The voice-over's voice; null: none")
+    language: str
+    captions: CaptionStyle
+    music: MusicMood
+    music_asset_id: strawberry.ID | None
     storyboard_version: int
     approved: bool
     approved_at: datetime | None
@@ -224,6 +283,11 @@ class Job:
             scene_count=int(params.get("scene_count") or 0),
             target_duration=float(params.get("target_duration") or 0),
             style=params.get("style"),
+            voice=params.get("voice"),
+            language=params.get("language") or "en",
+            captions=CaptionStyle(params.get("captions", "none")),
+            music=MusicMood(params.get("music") or "none"),
+            music_asset_id=params.get("music_asset_id"),
             storyboard_version=row.storyboard_version or 0,
             approved=bool(row.approved),
             approved_at=as_utc(row.approved_at) if row.approved_at else None,
@@ -246,8 +310,9 @@ class Job:
                 description=s.description,
                 image_prompt=s.image_prompt,
                 motion_prompt=s.motion_prompt,
-                duration=s.duration,
+                duration=s.length,
                 status=s.status,
+                narration=s.narration,
                 data=s,
             )
             for s in load_scenes(self.row.storyboard_data)
@@ -264,6 +329,14 @@ class Job:
     @strawberry.field
     async def thumbnail(self, info: Info) -> Asset | None:
         return await load_asset(info, self.row.thumbnail_asset_id)
+
+    @strawberry.field(description="The captions of the finished video as WebVTT")
+    async def captions_vtt(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.row.captions_vtt_asset_id)
+
+    @strawberry.field(description="The captions of the finished video as SubRip (.srt)")
+    async def captions_srt(self, info: Info) -> Asset | None:
+        return await load_asset(info, self.row.captions_srt_asset_id)
 
     @strawberry.field(description="A signed download URL of the finished video")
     async def video_url(self, info: Info) -> str | None:
@@ -305,6 +378,21 @@ class Viewer:
     spend_today: float
     daily_budget: float | None
     budget_remaining: float | None
+    operation_rate_limit: RateLimitStatus = strawberry.field(
+        description="GraphQL operations of this user (this one counted)"
+    )
+    create_job_rate_limit: RateLimitStatus = strawberry.field(
+        description="createJob calls of this user"
+    )
+
+
+@strawberry.type(description="A per-user rate limit and what is left of it")
+class RateLimitStatus:
+    limit: str = strawberry.field(description='e.g. "600/minute"')
+    remaining: int
+    reset_in_seconds: int = strawberry.field(
+        description="Seconds until the window has room again (0 when it is not full)"
+    )
 
 
 @strawberry.type(description="A configured generation model and what it costs")

@@ -375,6 +375,8 @@ class GraphQLView(GraphQL[Context, None]):
                 response = graphql_error_response(_from_http_exception(exc))
             except ReelforgeError as exc:
                 response = graphql_error_response(exc)
+                if exc.http_status in (408, 413):  # the rest of the body is not read
+                    response.headers["connection"] = "close"
             await response(scope, receive, send)
         finally:
             # Spooled upload files are closed now, not whenever the garbage collector runs.

@@ -225,6 +225,11 @@ class BlobStore(ABC):
         None when the API serves the bytes (the local folder)."""
         return None
 
+    async def provider_url(self, key: str) -> str | None:
+        """A URL a generation provider on the internet can fetch ``key`` from for a few
+        hours, or None (the local folder; a store on a private http endpoint)."""
+        return None
+
     async def check_writable(self) -> None:
         """Raise unless an object can be written, read and removed (used by /readyz)."""
         key = f"tmp/readyz-{uuid.uuid4().hex}"

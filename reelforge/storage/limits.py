@@ -20,7 +20,9 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reelforge.errors import BadRequest, PayloadTooLarge
+from reelforge.auth import principal_from_header
+from reelforge.config import Settings
+from reelforge.errors import BadRequest, PayloadTooLarge, Unauthenticated
 from reelforge.httperrors import error_response_for
 
 log = structlog.get_logger(__name__)
@@ -92,6 +94,33 @@ class CsrfMultipartMiddleware:
             log.info("upload.csrf.rejected", path=scope["path"])
             await error_response_for(scope, _csrf_error())(scope, receive, send)
             return
+        await self.app(scope, receive, send)
+
+
+class MultipartAuthMiddleware:
+    """A multipart request to ``paths`` must carry a valid bearer token before a byte of
+    its body is read: otherwise anyone could make the server spool 50 MB to disk just to
+    be told they are not signed in."""
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, paths: Iterable[str] = ("/graphql",)
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.paths = frozenset(p.rstrip("/") or "/" for p in paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _route_path(scope) in self.paths:
+            headers = Headers(scope=scope)
+            if _media_type(headers.get("content-type")).startswith("multipart/"):
+                try:
+                    principal_from_header(self.settings, headers.get("authorization"))
+                except Unauthenticated as exc:
+                    log.info("upload.unauthenticated", path=scope["path"])
+                    response = error_response_for(scope, exc)
+                    response.headers["connection"] = "close"  # the body is never read
+                    await response(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, delete, or_, select
 
 from reelforge.db import UnitOfWork
 from reelforge.errors import NotFound
-from reelforge.models import Asset
+from reelforge.models import Asset, Job, JobStatus
 
 
 class AssetRepository:
@@ -34,6 +34,24 @@ class AssetRepository:
         self.session.add(asset)
         await self.session.flush()
         return asset
+
+    async def live_jobs_using(self, asset: Asset) -> list[str]:
+        """Ids of the client's jobs, not finished yet, whose brief or storyboard names the
+        asset (asset ids are UUIDs: a text match on the JSON cannot hit anything else)."""
+        terminal = [s.value for s in JobStatus if s.is_terminal]
+        pattern = f"%{asset.id}%"
+        query = select(Job.id).where(
+            Job.client_id == asset.client_id,
+            Job.status.not_in(terminal),
+            or_(
+                cast(Job.params, String).like(pattern),
+                cast(Job.storyboard_data, String).like(pattern),
+            ),
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def delete(self, asset: Asset) -> None:
+        await self.session.execute(delete(Asset).where(Asset.id == asset.id))
 
     async def for_job(self, job_id: str) -> list[Asset]:
         query = select(Asset).where(Asset.job_id == job_id).order_by(Asset.created_at)

@@ -52,6 +52,15 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+def decode_filename(raw: bytes) -> str:
+    """A multipart file name as sent: UTF-8 (what browsers and curl send), else Latin-1
+    (the only other encoding a header can carry), never a replacement character."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 class MultipartFileStream:
     """Streams the one file of a multipart/form-data body as it arrives.
 
@@ -89,7 +98,7 @@ class MultipartFileStream:
         self._header_bytes = 0
         self._field = bytearray()
         self._value = bytearray()
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, bytes] = {}
         self._in_file = False
         self._file_state = "missing"  # missing → open → done
         self._ended = False
@@ -123,7 +132,8 @@ class MultipartFileStream:
         if self._header_bytes > MAX_HEADER_BYTES:
             self._fail(BadUserInput("multipart part headers are too large"))
         name = self._field.decode("latin-1").strip().lower()
-        self._headers[name] = self._value.decode("utf-8", errors="replace")
+        # Raw bytes: browsers send file names as UTF-8 in the quoted string (RFC 7578).
+        self._headers[name] = bytes(self._value)
         self._field.clear()
         self._value.clear()
 
@@ -138,7 +148,7 @@ class MultipartFileStream:
         else:
             self._file_state = "open"
             self._in_file = True
-            self.filename = options[b"filename"].decode("utf-8", errors="replace")
+            self.filename = decode_filename(options[b"filename"])
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
@@ -236,7 +246,7 @@ async def upload_asset(request: Request) -> Response:
         log.info("upload.client_disconnected")
         return Response(status_code=400)
     return JSONResponse(
-        {"asset": asset_json(runtime, asset)},
+        asset_json(runtime, asset),  # the asset itself, as the README shows: {"id", "url", …}
         status_code=201,
         headers={"location": asset_path(asset.id)},
     )

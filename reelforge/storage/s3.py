@@ -36,6 +36,7 @@ PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size
 PART_CONCURRENCY = 2
 DOWNLOAD_CHUNK = 1024 * 1024  # reads and writes of local files
 MAX_PRESIGN = timedelta(days=7)  # SigV4's limit
+PROVIDER_URL_TTL = timedelta(hours=6)  # a video prediction, its retries and a resume
 
 
 def _attributes(content_type: str | None) -> Attributes | None:
@@ -71,6 +72,7 @@ class S3BlobStore(BlobStore):
         self.store = self._store(endpoint_url, region, access_key_id, secret_access_key)
         # Presigned URLs are signed for the address the browser uses (SigV4 signs the host):
         # signing is local, this second store never connects anywhere.
+        self.signer_endpoint = public_endpoint_url or endpoint_url  # None: AWS itself
         self.signer = (
             self._store(public_endpoint_url, region, access_key_id, secret_access_key)
             if public_endpoint_url
@@ -184,6 +186,15 @@ class S3BlobStore(BlobStore):
                 await asyncio.to_thread(f.write, chunk)
         finally:
             await asyncio.to_thread(f.close)
+
+    async def provider_url(self, key: str) -> str | None:
+        # Only a store the internet reaches over https (AWS, R2, Tigris, or a public
+        # endpoint) is given to a provider; a compose SeaweedFS on http is not.
+        if self.signer_endpoint is not None and not self.signer_endpoint.startswith("https:"):
+            return None
+        return await obstore.sign_async(
+            self.signer, "GET", check_key(key).as_posix(), PROVIDER_URL_TTL
+        )
 
     async def presigned_url(self, key: str, expires_in: float) -> str | None:
         ttl = min(timedelta(seconds=max(1.0, expires_in)), MAX_PRESIGN)

@@ -9,7 +9,8 @@ import hashlib
 from pathlib import Path
 
 from reelforge.db import UnitOfWork
-from reelforge.media.ffmpeg import MediaInfo, probe
+from reelforge.media.audio import Loudness
+from reelforge.media.ffmpeg import AudioInfo, MediaInfo, probe, probe_audio
 from reelforge.models import Asset, AssetKind, new_id
 from reelforge.storage.blobs import BlobStore
 from reelforge.storage.repository import AssetRepository
@@ -22,6 +23,11 @@ EXTENSIONS = {
     "video/mp4": "mp4",
     "video/quicktime": "mov",
     "video/webm": "webm",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+    "audio/mp4": "m4a",
+    "text/vtt": "vtt",
+    "application/x-subrip": "srt",
 }
 CONTENT_TYPES = {ext: content_type for content_type, ext in EXTENSIONS.items()}
 
@@ -61,12 +67,23 @@ class AssetStore:
         original_filename: str | None = None,
         sha256: str | None = None,
         asset_id: str | None = None,
-        info: MediaInfo | None = None,
+        info: MediaInfo | AudioInfo | None = None,
+        loudness: Loudness | None = None,
     ) -> Asset:
         """Move `path` (a temp file on the blob store) into place and record it. `info` is
-        the file's probe when the caller already has it (uploads are probed to validate)."""
-        if info is None:
-            info = await probe(path)
+        the file's probe when the caller already has it (uploads are probed to validate);
+        `loudness`, the measured loudness of a video's soundtrack."""
+        width = height = None
+        duration = None
+        if content_type.startswith(("image/", "video/")):
+            if not isinstance(info, MediaInfo):
+                info = await probe(path)
+            width, height = info.width, info.height
+            duration = info.duration_seconds if content_type.startswith("video/") else None
+        elif content_type.startswith("audio/"):
+            if not isinstance(info, AudioInfo):
+                info = await probe_audio(path)
+            duration = info.duration_seconds
         if sha256 is None:
             sha256, size = await asyncio.to_thread(_sha256, path)
         else:
@@ -90,9 +107,11 @@ class AssetStore:
             sha256=sha256,
             storage_key=key,
             original_filename=original_filename,
-            width=info.width,
-            height=info.height,
-            duration_seconds=info.duration_seconds if content_type.startswith("video/") else None,
+            width=width,
+            height=height,
+            duration_seconds=duration,
+            loudness_lufs=loudness.integrated if loudness else None,
+            true_peak_db=loudness.true_peak if loudness else None,
         )
         try:
             await self.repo.add(asset)

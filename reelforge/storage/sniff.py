@@ -1,8 +1,9 @@
 """What an upload really is, decided by its content: the first bytes name a candidate type
-(jpg, png, mp4 or mov), then FFmpeg must probe it as that type and decode its first frame.
-The client's file name and Content-Type are never consulted.
+(jpg, png, mp4 or mov; mp3, wav or m4a for music tracks), then FFmpeg must probe it as that
+type and decode its first frame (or its audio). The client's file name and Content-Type are
+never consulted.
 
-Only four kinds are accepted. Anything else (HTML, SVG, executables, HLS or ffconcat
+Only these seven kinds are accepted. Anything else (HTML, SVG, executables, HLS or ffconcat
 playlists, other image and video formats) is UNSUPPORTED_MEDIA_TYPE before it reaches
 FFmpeg; FFmpeg itself only ever reads a sniffed upload with that kind's demuxers, so a
 playlist that would make it open further files can never be opened.
@@ -15,11 +16,13 @@ from pathlib import Path
 
 from reelforge.errors import ServiceUnavailable, UnsupportedMediaType
 from reelforge.media.ffmpeg import (
+    AudioInfo,
     FFmpegError,
     FFmpegTimeoutError,
     MediaInfo,
     input_args,
     probe,
+    probe_audio,
     run_ffmpeg_inputs,
 )
 
@@ -29,7 +32,9 @@ SNIFF_BYTES = 4096
 MAX_DIMENSION = 8192
 DECODE_TIMEOUT = 30.0
 
-ACCEPTED = "jpg, png, mp4 or mov"
+ACCEPTED = "jpg, png, mp4, mov, mp3, wav or m4a"
+# Longest music track accepted (a bed under an ad; anything longer is a mistake).
+MAX_AUDIO_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -38,14 +43,26 @@ class MediaKind:
     ext: str
     content_type: str
     demuxers: tuple[str, ...]  # what FFmpeg may read this kind with
-    codecs: frozenset[str] | None  # the video codec FFmpeg must find; None: any
+    codecs: frozenset[str] | None  # the video (or audio) codec FFmpeg must find; None: any
     is_video: bool
+    is_audio: bool = False
 
 
 JPG = MediaKind("jpg", "jpg", "image/jpeg", ("image2", "jpeg_pipe"), frozenset({"mjpeg"}), False)
 PNG = MediaKind("png", "png", "image/png", ("image2", "png_pipe"), frozenset({"png"}), False)
 MP4 = MediaKind("mp4", "mp4", "video/mp4", ("mov",), None, True)
 MOV = MediaKind("mov", "mov", "video/quicktime", ("mov",), None, True)
+MP3 = MediaKind("mp3", "mp3", "audio/mpeg", ("mp3",), frozenset({"mp3"}), False, True)
+WAV = MediaKind(
+    "wav",
+    "wav",
+    "audio/wav",
+    ("wav",),
+    frozenset({"pcm_s16le", "pcm_s24le", "pcm_f32le"}),
+    False,
+    True,
+)
+M4A = MediaKind("m4a", "m4a", "audio/mp4", ("mov",), frozenset({"aac", "alac"}), False, True)
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
@@ -62,6 +79,7 @@ MP4_BRANDS = _brands(
     "|XAVC|dash|f4v |mmp4|NDAS|NDSC|NDSH|NDSM|NDSP|NDSS|NDXC|NDXH|NDXM|NDXP|NDXS"
 )
 MOV_BRANDS = _brands("qt  ")
+M4A_BRANDS = _brands("M4A ")
 # ISO-BMFF files that are not videos we take, even when they list a video brand as compatible.
 _NOT_VIDEO_BRANDS = _brands(
     "heic|heix|hevc|hevx|heim|heis|mif1|msf1|avif|avis|M4A |M4B |M4P |crx |jp2 |jpx |3gp4|3gp5"
@@ -104,6 +122,8 @@ def _iso_kind(head: bytes) -> MediaKind | None:
         return None
     major = head[8:12]
     compatible = {head[i : i + 4] for i in range(16, size, 4)}
+    if major in M4A_BRANDS:
+        return M4A
     if major in MOV_BRANDS:
         return MOV
     if major in MP4_BRANDS:
@@ -129,9 +149,16 @@ def sniff(head: bytes) -> MediaKind:
     kind = _iso_kind(head)
     if kind is not None:
         return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return WAV
+    # An ID3 tag, or an MPEG audio frame header (11 sync bits, layer III).
+    if head.startswith(b"ID3") or (
+        len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 == 0x02
+    ):
+        return MP3
     raise UnsupportedMediaType(
         f"only {ACCEPTED} files are accepted; this is {_describe(head)}",
-        accepted=[k.content_type for k in (JPG, PNG, MP4, MOV)],
+        accepted=[k.content_type for k in (JPG, PNG, MP4, MOV, MP3, WAV, M4A)],
     )
 
 
@@ -172,7 +199,29 @@ async def _decode_first_frame(path: Path, kind: MediaKind) -> MediaInfo:
     return info
 
 
-async def verify_media(path: Path, kind: MediaKind) -> MediaInfo:
+async def _verify_audio(path: Path, kind: MediaKind) -> AudioInfo:
+    """Probe the audio stream with only this kind's demuxers, then decode its start."""
+    info = await probe_audio(path, timeout=DECODE_TIMEOUT)
+    if info.format_name.split(",")[0] not in kind.demuxers:
+        raise UnsupportedMediaType(f"not a valid {kind.name} file")
+    if kind.codecs is not None and info.codec not in kind.codecs:
+        raise UnsupportedMediaType(f"not a valid {kind.name} file ({info.codec} audio)")
+    if not 0 < info.duration_seconds <= MAX_AUDIO_SECONDS:
+        raise UnsupportedMediaType(
+            f"music tracks must be up to {MAX_AUDIO_SECONDS:g} s long and not empty"
+        )
+    await run_ffmpeg_inputs(
+        [
+            "-xerror",
+            *input_args(path, demuxers=kind.demuxers),
+            *("-map", "0:a:0", "-t", "1", "-f", "null", "-"),
+        ],
+        timeout=DECODE_TIMEOUT,
+    )
+    return info
+
+
+async def verify_media(path: Path, kind: MediaKind) -> MediaInfo | AudioInfo:
     """Decode the first frame of ``path`` as ``kind`` and return what FFmpeg reported
     (geometry, codec; for videos the container's duration, to 10 ms). A video whose
     headers give no duration (some fragmented mp4s) is probed packet by packet instead.
@@ -181,6 +230,8 @@ async def verify_media(path: Path, kind: MediaKind) -> MediaInfo:
     SERVICE_UNAVAILABLE when FFmpeg runs out of time.
     """
     try:
+        if kind.is_audio:
+            return await _verify_audio(path, kind)
         info = await _decode_first_frame(path, kind)
         if kind.is_video and info.duration_seconds <= 0:
             info = await probe(path)

@@ -30,7 +30,7 @@ from starlette.datastructures import UploadFile
 from reelforge.auth import Principal
 from reelforge.config import Settings
 from reelforge.errors import BadUserInput, PayloadTooLarge, ReelforgeError, ServiceUnavailable
-from reelforge.media.ffmpeg import MediaInfo
+from reelforge.media.ffmpeg import AudioInfo, MediaInfo
 from reelforge.models import Asset, AssetKind
 from reelforge.observability.metrics import UPLOAD_BYTES, UPLOADS
 from reelforge.runtime import Runtime
@@ -46,13 +46,26 @@ READ_CHUNK = 1024 * 1024  # bytes read at a time from a Starlette UploadFile
 MAX_FILENAME_CHARS = 255  # assets.original_filename
 
 
+# Bidirectional embeddings, overrides and isolates: they make "gpj.exe" read "exe.jpg".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _kept_in_filename(ch: str) -> bool:
+    """Every script's letters and marks, and the joiners some scripts need (ZWJ, ZWNJ);
+    not control, unassigned, private-use or surrogate code points, nor bidi overrides."""
+    category = unicodedata.category(ch)
+    if category in {"Cc", "Cs", "Co", "Cn"}:
+        return False
+    return ch not in _BIDI_CONTROLS
+
+
 def sanitize_filename(name: str | None) -> str | None:
     """The client's file name as metadata: its last path component, without control
     characters, at most 255 characters. Never used in a path."""
     if not name:
         return None
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = "".join(ch for ch in name if _kept_in_filename(ch)).strip()
     if name in {"", ".", ".."}:
         return None
     if len(name) > MAX_FILENAME_CHARS:
@@ -202,7 +215,7 @@ async def _spool(
     return size
 
 
-async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo:
+async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo | AudioInfo:
     if settings.clamav_url:
         await scan_file(settings.clamav_url, path)
     return await verify_media(path, kind)
@@ -265,8 +278,8 @@ async def receive_upload(
 
     Raises RATE_LIMITED (``settings.upload_rate_limit`` per user), PAYLOAD_TOO_LARGE (over
     ``settings.max_upload_bytes``, checked while streaming), UNSUPPORTED_MEDIA_TYPE
-    (anything but a readable jpg, png, mp4 or mov; malware), BAD_USER_INPUT (empty) and
-    SERVICE_UNAVAILABLE (storage full, scanner down).
+    (anything but a readable jpg, png, mp4, mov, mp3, wav or m4a; malware), BAD_USER_INPUT
+    (empty) and SERVICE_UNAVAILABLE (storage full, scanner down).
     """
     started = time.perf_counter()
     outcome = "aborted"

@@ -90,8 +90,8 @@ def verify_webhook(
         raise InvalidWebhook("no valid signature")
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidWebhook("the body is not JSON") from exc
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deep
+        raise InvalidWebhook("the body is not JSON we accept") from exc
     if not isinstance(payload, dict):
         raise InvalidWebhook("the body is not a JSON object")
     return payload

@@ -78,7 +78,7 @@ async def test_viewer_reports_client_and_spend(client: httpx.AsyncClient) -> Non
 async def test_models_lists_each_kind_with_a_price(client: httpx.AsyncClient) -> None:
     body = await gql(client, "{ models { kind provider model estimatedCost } }")
     models = body["data"]["models"]
-    assert {m["kind"] for m in models} == {"plan", "image", "video"}
+    assert {m["kind"] for m in models} == {"plan", "image", "video", "speech", "music"}
     assert all(m["provider"] == "preview" and m["estimatedCost"] == 0 for m in models)
 
 
@@ -240,10 +240,21 @@ __all__ = ["JOB_FIELDS"]
 def test_graphql_enums_offer_exactly_what_the_media_layer_renders() -> None:
     from typing import get_args
 
+    from reelforge.media.captions import CaptionStyle as MediaCaptionStyle
     from reelforge.media.clips import Fit as MediaFit
     from reelforge.media.formats import ASPECT_RATIOS, CONTAINERS, RESOLUTIONS
-    from reelforge.schema.types import AspectRatio, Container, Fit, Resolution
+    from reelforge.media.music import MOODS
+    from reelforge.schema.types import (
+        AspectRatio,
+        CaptionStyle,
+        Container,
+        Fit,
+        MusicMood,
+        Resolution,
+    )
 
+    assert [e.value for e in CaptionStyle] == [s.value for s in MediaCaptionStyle]
+    assert [e.value for e in MusicMood] == ["none", *MOODS]
     assert [e.value for e in AspectRatio] == list(ASPECT_RATIOS)
     assert [e.value for e in Resolution] == list(RESOLUTIONS)
     assert [e.value for e in Container] == list(CONTAINERS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import websockets
@@ -47,3 +48,21 @@ async def ws_operation(
                 result: dict[str, Any] = message["payload"]
                 return result
             raise AssertionError(f"unexpected message {message}")
+
+
+async def read_until_closed(
+    ws: Any,
+    on_message: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    *,
+    timeout: float = 10,
+) -> tuple[list[dict[str, Any]], Any]:
+    """Every message until the server closes the socket, and its close frame."""
+    received: list[dict[str, Any]] = []
+    try:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            received.append(message)
+            if on_message is not None:
+                await on_message(message)
+    except websockets.ConnectionClosed as exc:
+        return received, exc.rcvd

@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from reelforge.cli import free_port
 from reelforge.embedded import EmbeddedValkey
 from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
+from reelforge.startup import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = "r8_chaos_token_for_the_fake"

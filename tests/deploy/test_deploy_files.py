@@ -154,7 +154,7 @@ def local_urls(command: Any) -> list[tuple[int, str]]:
 
 
 SAMPLE_SECRETS = {
-    "JWT_SECRET": "x" * 48,
+    "JWT_SECRET": "kQ3v9Zp2Lx7RtB1mW8cYfN4hJ6sD0gUe5aTiOqVbXr",  # random-looking: production checks
     "POSTGRES_PASSWORD": "0123456789abcdef",
     "S3_SECRET_ACCESS_KEY": "fedcba9876543210",
 }

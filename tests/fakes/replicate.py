@@ -245,10 +245,14 @@ class FakeReplicate:
         self._fail: list[_Script] = []
         self._stuck: list[_Script] = []
         self._queued: list[_Script] = []
+        self._removed: list[_Script] = []
         self._rate_limits: list[_Script] = []
         self._server_errors: list[_Script] = []
         self._ambiguous = 0
         self._files: dict[str, FakeFile] = {}
+        # URLs on the internet the fake "fetches" inputs from (a public bucket's presigned
+        # URLs): url -> bytes. Tests put them here.
+        self.public_urls: dict[str, bytes] = {}
         self._outputs: dict[str, StoredOutput] = {}
         self._cache: dict[str, tuple[Any, list[tuple[bytes, str, str]]]] = {}
         self._media_slots = asyncio.Semaphore(4)
@@ -260,6 +264,9 @@ class FakeReplicate:
                     "/v1/models/{owner}/{name}/predictions", self._create_official, methods=["POST"]
                 ),
                 Route("/v1/models/{owner}/{name}", self._model, methods=["GET"]),
+                Route(
+                    "/v1/models/{owner}/{name}/versions/{version}", self._version, methods=["GET"]
+                ),
                 Route("/v1/predictions", self._create_versioned, methods=["POST"]),
                 Route("/v1/predictions", self._list, methods=["GET"]),
                 Route("/v1/predictions/{id}", self._get, methods=["GET"]),
@@ -305,6 +312,13 @@ class FakeReplicate:
         self._rate_limits.append(
             _Script(n, retry_after=retry_after, resets_in=resets_in, method=method)
         )
+
+    def remove_data_next(
+        self, model_or_kind: str | PredictionKind | None = None, n: int = 1
+    ) -> None:
+        """The next `n` matching predictions have their data removed the moment they finish
+        (as if nobody had copied the output within Replicate's hour)."""
+        self._removed.append(_Script(n, _match_key(model_or_kind)))
 
     def remove_data(self) -> None:
         """Every finished prediction's data is removed now, as after Replicate's hour."""
@@ -470,6 +484,8 @@ class FakeReplicate:
             prediction.stuck = True
         if script := _take(self._queued, keys=keys):
             prediction.queue_time = script.seconds
+        if _take(self._removed, keys=keys):
+            prediction.data_ttl = 0.0
         self.predictions[prediction.id] = prediction
         loop = asyncio.get_running_loop()
         prediction.task = loop.create_task(self._complete(prediction))
@@ -549,6 +565,23 @@ class FakeReplicate:
                     "openapi_schema": {
                         "components": {"schemas": {"Input": {"properties": dict(schema)}}}
                     },
+                },
+            }
+        )
+
+    async def _version(self, request: Request) -> Response:
+        """One version of a (community) model with its OpenAPI schema."""
+        if refused := self._preflight(request):
+            return refused
+        model = f"{request.path_params['owner']}/{request.path_params['name']}"
+        schema = self.schemas.get(model)
+        if schema is None:
+            return _problem(404, "Not found", f"Model {model} not found")
+        return JSONResponse(
+            {
+                "id": request.path_params["version"],
+                "openapi_schema": {
+                    "components": {"schemas": {"Input": {"properties": dict(schema)}}}
                 },
             }
         )
@@ -727,6 +760,16 @@ class FakeReplicate:
                     input_token_count=in_tokens, output_token_count=len(tokens)
                 )
                 self._cache[key] = (tokens, [])
+            elif prediction.kind is PredictionKind.SPEECH:
+                text = str(prediction.input.get("text", ""))
+                prediction.metrics.update(input_token_count=len(text))
+                async with self._media_slots:
+                    mp3 = await self._speak(text)
+                self._cache[key] = ("{0}", [(mp3, "audio/mpeg", "mp3")])
+            elif prediction.kind is PredictionKind.MUSIC:
+                async with self._media_slots:
+                    mp3 = await self._compose(prediction.input, key)
+                self._cache[key] = ("{0}", [(mp3, "audio/mpeg", "mp3")])
             elif prediction.kind is PredictionKind.IMAGE:
                 async with self._media_slots:
                     png = await self._draw(prediction.input, key)
@@ -739,6 +782,58 @@ class FakeReplicate:
             tokens = self._cache[key][0]
             prediction.metrics.update(output_token_count=len(tokens))
         return self._cache[key]
+
+    async def _speak(self, text: str) -> bytes:
+        """Real speech (eSpeak NG) as mp3, like the TTS model's output."""
+        from reelforge.media.ffmpeg import ffmpeg_exe
+        from reelforge.providers.espeak import synthesize
+
+        speech = await asyncio.to_thread(synthesize, text or "silence", "espeak:en")
+        with tempfile.TemporaryDirectory(prefix="fake-replicate-") as tmp:
+            wav, mp3 = Path(tmp) / "speech.wav", Path(tmp) / "speech.mp3"
+            wav.write_bytes(speech.wav)
+            proc = await asyncio.create_subprocess_exec(
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(wav),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "64k",
+                str(mp3),
+            )
+            await proc.wait()
+            return mp3.read_bytes()
+
+    async def _compose(self, model_input: Mapping[str, Any], key: str) -> bytes:
+        """A music bed (synthesised, as mp3) of the requested duration."""
+        from reelforge.media.ffmpeg import ffmpeg_exe
+        from reelforge.media.music import synthesize_music_bed
+
+        duration = _number(model_input.get("duration")) or 8.0
+        with tempfile.TemporaryDirectory(prefix="fake-replicate-") as tmp:
+            bed, mp3 = Path(tmp) / "bed.m4a", Path(tmp) / "bed.mp3"
+            await synthesize_music_bed(bed, mood="calm", duration=duration, seed=int(key[:8], 16))
+            proc = await asyncio.create_subprocess_exec(
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(bed),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+                str(mp3),
+            )
+            await proc.wait()
+            return mp3.read_bytes()
 
     async def _draw(self, model_input: Mapping[str, Any], key: str) -> bytes:
         from reelforge.media.stills import draw_still
@@ -804,6 +899,8 @@ class FakeReplicate:
 
     def _resolve(self, ref: str) -> bytes | None:
         """The bytes behind an input file: a data URI, a files-API URL or one of our outputs."""
+        if ref in self.public_urls:
+            return self.public_urls[ref]
         if ref.startswith("data:"):
             header, _, payload = ref.partition(",")
             try:

@@ -24,7 +24,9 @@ PRICES = {PredictionKind.PLAN: 0.01, PredictionKind.IMAGE: 0.01, PredictionKind.
 class PricedPreview(PreviewProvider):
     """The free preview provider with Replicate-like prices, so estimates are not zero."""
 
-    def estimate_cost(self, kind: PredictionKind, *, duration: float = 0.0) -> float:
+    def estimate_cost(
+        self, kind: PredictionKind, *, duration: float = 0.0, aspect_ratio: str | None = None
+    ) -> float:
         return PRICES[kind] * (duration / 5 if kind is PredictionKind.VIDEO else 1)
 
 

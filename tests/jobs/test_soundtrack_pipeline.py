@@ -126,7 +126,7 @@ async def test_a_default_job_speaks_in_every_scene_reads_and_measures_minus_14_l
         "/api/v2/upload-asset", files={"file": ("s.mp4", source.read_bytes())}
     )
     assert upload.status_code == 201, upload.text
-    clip_id = upload.json()["asset"]["id"]
+    clip_id = upload.json()["id"]
     scenes = [{"description": s, "assetId": clip_id} for s in BRIEF.split(". ")]
     scenes = [{**s, "narration": s["description"].rstrip(".") + "."} for s in scenes]
 

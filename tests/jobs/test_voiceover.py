@@ -148,7 +148,7 @@ async def test_music_tracks_upload_and_are_used_by_a_job(
         "/api/v2/upload-asset", files={"file": ("renamed.bin", data, "application/octet-stream")}
     )
     assert response.status_code == 201, response.text
-    asset = response.json()["asset"]
+    asset = response.json()
     assert asset["contentType"] == content_type
     assert abs(asset["durationSeconds"] - 1.5) < 0.1
     body = await gql(
@@ -169,6 +169,6 @@ async def test_a_picture_is_not_a_music_track(client: httpx.AsyncClient, tmp_pat
     body = await gql(
         client,
         "mutation($input: CreateJobInput!) { createJob(input: $input) { id } }",
-        input={"brief": "Lemonade. Ice cold.", "musicAssetId": response.json()["asset"]["id"]},
+        input={"brief": "Lemonade. Ice cold.", "musicAssetId": response.json()["id"]},
     )
     assert body["errors"][0]["extensions"]["field"] == "musicAssetId"

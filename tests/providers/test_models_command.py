@@ -38,7 +38,7 @@ async def test_models_check_compares_with_replicates_published_schemas(
 
     assert code == 0
     rows = json.loads(report)["models"]
-    assert [row["problems"] for row in rows] == [[], [], [], []]
+    assert [row["problems"] for row in rows] == [[], [], [], [], [], []]
 
     fake.schemas["kwaivgi/kling-v2.5-turbo-pro"] = {"prompt": {}, "start_image": {}}
     report, code = await run_models(config, check=True, as_json=False, http=http)

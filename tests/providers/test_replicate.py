@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import random
 import tempfile
@@ -196,6 +197,38 @@ async def test_a_large_still_goes_through_the_files_api(
     _, sent = fake.create_calls[0]
     assert sent["start_image"] == f"{FAKE_URL}/v1/files/{fake.file_uploads[0].id}"
     assert (await probe_bytes(result.data, ".mp4")).duration_seconds == pytest.approx(5, abs=0.1)
+
+
+async def test_a_large_still_in_object_storage_is_sent_as_its_presigned_url(
+    fake: FakeReplicate, make_provider: MakeProvider
+) -> None:
+    """No second upload of what the bucket already holds; the input hash ignores the URL
+    (it changes with every signature), so a resumed render still reuses the prediction."""
+    from reelforge.providers.base import PredictionKind, input_hash
+
+    image = await png()
+    presigned = "https://bucket.example.com/jobs/j/image/s.png?X-Amz-Signature=abc"
+    fake.public_urls[presigned] = image
+    request = ClipRequest(
+        image=image,
+        image_content_type="image/png",
+        prompt="pan",
+        duration=2.0,
+        width=160,
+        height=90,
+        aspect_ratio="16:9",
+        seed=3,
+        image_url=presigned,
+    )
+    await make_provider(inline_image_limit=100).clip(request)
+
+    assert fake.file_uploads == []
+    _, sent = fake.create_calls[0]
+    assert sent["start_image"] == presigned
+    resigned = dataclasses.replace(request, image_url=presigned + "def")
+    assert input_hash(PredictionKind.VIDEO, "m", request) == input_hash(
+        PredictionKind.VIDEO, "m", resigned
+    )
 
 
 async def test_a_versioned_model_is_created_through_v1_predictions(

@@ -403,3 +403,15 @@ def test_production_refuses_a_public_base_url_that_is_not_https() -> None:
         _env_file=None, env="production", jwt_secret=secret, public_base_url="https://r.example"
     )
     assert ok.public_base_url == "https://r.example"
+
+
+async def test_an_output_removed_before_it_was_copied_is_reported_with_its_cost(
+    fake: FakeReplicate, make_provider: MakeProvider
+) -> None:
+    fake.remove_data_next("video")
+
+    with pytest.raises(OutputRemoved) as caught:
+        await make_provider().clip(await clip_request(160, 90, "16:9"))
+
+    assert caught.value.cost == pytest.approx(0.35)
+    assert len(fake.billed("video")) == 1

@@ -74,7 +74,7 @@ async def test_rest_upload_and_signed_download_through_the_app(
         headers={"content-type": MULTIPART, **bearer(settings)},
     )
     assert response.status_code == 201, response.text
-    asset = response.json()["asset"]
+    asset = response.json()
     served = await app_client.get(asset["url"], headers={"range": "bytes=0-99"})
     assert served.status_code == 206
     assert served.content == media.mp4[:100]

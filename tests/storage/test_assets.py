@@ -27,7 +27,7 @@ from tests.storage.conftest import (
 async def _uploaded(client: httpx.AsyncClient, runtime: Runtime, data: bytes) -> dict[str, Any]:
     response = await upload(client, runtime.settings, data)
     assert response.status_code == 201, response.text
-    asset: dict[str, Any] = response.json()["asset"]
+    asset: dict[str, Any] = response.json()
     return asset
 
 

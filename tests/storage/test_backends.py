@@ -70,7 +70,7 @@ async def test_upload_is_stored_and_served_with_ranges(
     async with client_for(runtime) as client:
         response = await upload(client, runtime.settings, media.mp4, filename="a.mp4")
         assert response.status_code == 201, response.text
-        asset = response.json()["asset"]
+        asset = response.json()
         key = f"uploads/{CLIENT}/{asset['id']}.mp4"
         assert await stored_media(runtime.blobs) == [key]
         assert await runtime.blobs.read_bytes(key) == media.mp4
@@ -97,7 +97,7 @@ async def test_signed_url_redirect_expires_with_the_signed_url(
     if isinstance(runtime.blobs, LocalBlobStore):
         pytest.skip("the local folder is served by the API itself")
     async with client_for(runtime) as client:
-        asset = (await upload(client, runtime.settings, media.png)).json()["asset"]
+        asset = (await upload(client, runtime.settings, media.png)).json()
         response = await client.get(asset["url"])
     assert response.status_code == 307
     location = httpx.URL(response.headers["location"])
@@ -131,6 +131,36 @@ async def test_presigned_urls_are_signed_for_the_public_endpoint(settings: Setti
     assert url.params["X-Amz-Expires"] == "600"
 
 
+async def test_providers_get_presigned_urls_only_from_a_public_store(
+    backend_runtime: Runtime, settings: Settings
+) -> None:
+    """A provider on the internet can fetch from AWS/R2/Tigris (https), not from a local
+    folder or a compose SeaweedFS on http: then the still is uploaded as before."""
+    from reelforge.storage.s3 import S3BlobStore
+
+    assert await backend_runtime.blobs.provider_url("jobs/j/image/s.png") is None
+    public = S3BlobStore.from_url(
+        "s3://bucket/p",
+        settings.model_copy(
+            update={
+                "s3_endpoint_url": "https://fly.storage.tigris.dev",
+                "aws_access_key_id": "key",
+                "aws_secret_access_key": SecretStr("secret"),
+            }
+        ),
+    )
+    try:
+        url = httpx.URL(await public.provider_url("jobs/j/image/s.png") or "")
+    finally:
+        await public.aclose()
+    assert (url.scheme, url.host, url.path) == (
+        "https",
+        "fly.storage.tigris.dev",
+        "/bucket/p/jobs/j/image/s.png",
+    )
+    assert int(url.params["X-Amz-Expires"]) == 6 * 3600
+
+
 @pytest.mark.parametrize("case", ["unreadable", "too-large"])
 async def test_refused_upload_leaves_nothing_behind(
     backend_runtime: Runtime, media: Media, case: str
@@ -156,7 +186,7 @@ async def test_large_upload_goes_up_in_parts(backend_runtime: Runtime, media: Me
     async with client_for(runtime) as client:
         response = await upload(client, runtime.settings, data, filename="big.mp4")
     assert response.status_code == 201, response.text
-    asset = response.json()["asset"]
+    asset = response.json()
     key = f"uploads/{CLIENT}/{asset['id']}.mp4"
     assert await runtime.blobs.size(key) == len(data)
     async with runtime.blobs.local(key) as path:

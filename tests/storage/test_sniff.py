@@ -67,4 +67,20 @@ def test_everything_else_is_unsupported(head: bytes, described: str) -> None:
         "image/png",
         "video/mp4",
         "video/quicktime",
+        "audio/mpeg",
+        "audio/wav",
+        "audio/mp4",
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "name"),
+    [
+        (b"ID3\x04\x00\x00\x00\x00\x00", "mp3"),  # an ID3v2 tag
+        (b"\xff\xfb\x90\x64", "mp3"),  # an MPEG-1 layer III frame
+        (b"RIFF\x24\x08\x00\x00WAVEfmt ", "wav"),
+        (b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00M4A isom", "m4a"),
+    ],
+)
+def test_music_tracks_are_sniffed_by_content(head: bytes, name: str) -> None:
+    assert sniff(head).name == name

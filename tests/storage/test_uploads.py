@@ -68,7 +68,7 @@ async def test_valid_media_is_accepted_and_served_back_identical(
     # The client's name and type are ignored: the content decides.
     response = await upload(client, runtime.settings, data, filename="clip.txt")
     assert response.status_code == 201, response.text
-    asset = response.json()["asset"]
+    asset = response.json()
     assert asset["contentType"] == content_type
     assert (asset["width"], asset["height"]) == (64, 48)
     assert asset["sizeBytes"] == len(data)
@@ -187,7 +187,7 @@ async def test_file_over_the_limit_is_413_and_leaves_nothing(
     # Exactly at the limit passes.
     accepted = await upload(client, runtime.settings, padded_mp4(media.mp4, limit))
     assert accepted.status_code == 201, accepted.text
-    assert accepted.json()["asset"]["sizeBytes"] == limit
+    assert accepted.json()["sizeBytes"] == limit
 
 
 class CountingBody:
@@ -297,7 +297,7 @@ async def test_path_traversal_filename_is_only_metadata(
 ) -> None:
     response = await upload(client, runtime.settings, media.png, filename="../../etc/passwd")
     assert response.status_code == 201, response.text
-    asset = response.json()["asset"]
+    asset = response.json()
     assert asset["originalFilename"] == "passwd"
     root = runtime.settings.video_storage_path
     files = stored_files(root)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from reelforge.config import Settings
 from reelforge.startup import free_port
@@ -37,8 +37,8 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers the n-th request with `answers[n]` (a status, or "hang" to never answer);
-    200 once the script runs out."""
+    """Answers the n-th request with `answers[n]`: a status, "hang" (never answers) or
+    "endless" (200 with a body that never ends); 200 once the script runs out."""
 
     url: str = ""
     answers: list[int | str] = field(default_factory=list)
@@ -55,6 +55,15 @@ class Receiver:
         answer = self.answers[index] if index < len(self.answers) else 200
         if answer == "hang":
             await asyncio.sleep(3600)
+        if answer == "endless":
+
+            async def chunks() -> AsyncIterator[bytes]:
+                while True:
+                    yield b"x" * 65536
+                    await asyncio.sleep(0)
+
+            await StreamingResponse(chunks())(scope, receive, send)
+            return
         status = int(answer)
         headers = {"location": "http://127.0.0.1:1/elsewhere"} if 300 <= status < 400 else {}
         await Response(b"ok" if status < 300 else b"no", status, headers)(scope, receive, send)
@@ -92,11 +101,11 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """Retries after 50 ms each (the first of them within 0.2 s), attempts time out in 2 s."""
+    """Retries after 50 ms each (the first of them within 0.2 s), attempts time out in 5 s."""
     return settings.model_copy(
         update={
             "webhook_retry_schedule": [timedelta(milliseconds=50)] * 4,
-            "webhook_timeout": timedelta(seconds=2),
+            "webhook_timeout": timedelta(seconds=5),
         }
     )
 

@@ -124,7 +124,7 @@ async def test_timeouts_and_redirects_are_retried_not_followed(
     client: httpx.AsyncClient, runtime: Runtime, worker: Any, receiver: Receiver
 ) -> None:
     runtime.settings = runtime.settings.model_copy(
-        update={"webhook_timeout": timedelta(milliseconds=500)}
+        update={"webhook_timeout": timedelta(seconds=1.5)}
     )
     receiver.answers = ["hang", 302]
     endpoint = await create_endpoint(client, receiver.url, ["JOB_CANCELED"])
@@ -137,6 +137,16 @@ async def test_timeouts_and_redirects_are_retried_not_followed(
         ("delivered", 200),
     ]
     assert len(receiver.received) == 3  # the redirect's target was never asked
+
+
+async def test_an_endless_answer_is_cut_off_not_waited_for(
+    client: httpx.AsyncClient, worker: Any, receiver: Receiver
+) -> None:
+    receiver.answers = ["endless"]
+    endpoint = await create_endpoint(client, receiver.url, ["JOB_CANCELED"])
+    await canceled_job(client)
+    delivery = await wait_for_delivery(client, endpoint["id"], "SUCCEEDED")
+    assert [a["outcome"] for a in delivery["attempts"]] == ["delivered"]  # not a timeout
 
 
 async def test_a_delivery_pending_shows_its_next_try(

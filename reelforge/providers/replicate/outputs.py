@@ -4,14 +4,18 @@ inputs (small stills inline, large ones through the files API)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import mimetypes
+import tempfile
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import structlog
 
+from reelforge.media.ffmpeg import FFmpegError, probe_audio
 from reelforge.providers.base import (
     MediaResult,
     OutputRemoved,
@@ -39,11 +43,19 @@ def check_not_removed(prediction: dict[str, Any]) -> None:
 
 
 async def image_input(
-    client: ReplicateClient, data: bytes, content_type: str, *, inline_limit: int
+    client: ReplicateClient,
+    data: bytes,
+    content_type: str,
+    *,
+    inline_limit: int,
+    url: str | None = None,
 ) -> str:
-    """A data URI for a small still; a Replicate file URL for a large one."""
+    """A data URI for a small still; for a large one, the presigned URL of our own copy when
+    there is one (no upload), else a Replicate file URL."""
     if len(data) <= inline_limit:
         return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+    if url:
+        return url
     return await client.upload_file(data, content_type)
 
 
@@ -68,7 +80,11 @@ async def copy_media(
             retryable=True,
             external_id=meta.external_id,
         )
-    default_type = "image/png" if kind is PredictionKind.IMAGE else "video/mp4"
+    default_type = {
+        PredictionKind.IMAGE: "image/png",
+        PredictionKind.SPEECH: "audio/mpeg",
+        PredictionKind.MUSIC: "audio/mpeg",
+    }.get(kind, "video/mp4")
     url = urls[0]
     try:
         if url.startswith("data:"):
@@ -88,6 +104,20 @@ async def copy_media(
         size_bytes=len(data),
     )
     return MediaResult(data=data, content_type=content_type, meta=meta)
+
+
+async def audio_seconds(data: bytes, content_type: str) -> float:
+    """How long an audio output lasts (probed from a temporary copy)."""
+    suffix = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mp4": ".m4a"}.get(
+        content_type, ".mp3"
+    )
+    with tempfile.TemporaryDirectory(prefix="reelforge-audio-") as tmp:
+        path = Path(tmp) / f"speech{suffix}"
+        await asyncio.to_thread(path.write_bytes, data)
+        try:
+            return (await probe_audio(path)).duration_seconds
+        except FFmpegError as exc:
+            raise ProviderError(f"the speech output is not audio: {exc}", retryable=True) from exc
 
 
 def output_urls(output: Any) -> list[str]:

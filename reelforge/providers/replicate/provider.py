@@ -5,22 +5,31 @@ outputs in `outputs`."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from reelforge.media.music import MOODS
 from reelforge.providers.base import (
+    ANY_LANGUAGE,
     ClipRequest,
     MediaResult,
+    MusicRequest,
     OnCreated,
     OutputRemoved,
     PlanRequest,
     PlanResult,
     PredictionKind,
     ProviderError,
+    SpeechRequest,
+    SpeechResult,
     StillRequest,
+    Voice,
+    estimate_word_timings,
+    language_name,
 )
 from reelforge.providers.catalog import DEFAULT_CATALOG, Catalog, ModelSpec
 from reelforge.providers.planning import parse_storyboard, plan_values
@@ -29,6 +38,7 @@ from reelforge.providers.replicate.lifecycle import Lifecycle, Timing
 from reelforge.providers.replicate.outputs import (
     INLINE_IMAGE_LIMIT,
     MAX_OUTPUT_BYTES,
+    audio_seconds,
     check_not_removed,
     copy_media,
     image_input,
@@ -96,6 +106,8 @@ class ReplicateProvider:
                     PredictionKind.PLAN: plan_timeout,
                     PredictionKind.IMAGE: image_timeout,
                     PredictionKind.VIDEO: video_timeout,
+                    PredictionKind.SPEECH: image_timeout,  # seconds of audio: quick
+                    PredictionKind.MUSIC: video_timeout,  # a minute of GPU or more
                 },
                 poll_interval=poll_interval,
                 poll_max_interval=poll_max_interval or poll_interval * 5,
@@ -188,6 +200,7 @@ class ReplicateProvider:
                 request.image,
                 request.image_content_type,
                 inline_limit=self._inline_image_limit,
+                url=request.image_url,
             )
             return spec.render_input(
                 {
@@ -212,6 +225,91 @@ class ReplicateProvider:
         )
         return await copy_media(
             self.client, PredictionKind.VIDEO, prediction, meta, max_bytes=self._max_output_bytes
+        )
+
+    # -- speech and music ---------------------------------------------------------------------
+
+    def voices(self) -> list[Voice]:
+        """The speech model's voices; each speaks every language (the model is told which)."""
+        spec = self.catalog.spec(PredictionKind.SPEECH)
+        return [Voice(id=v, name=v.replace("_", " "), language=ANY_LANGUAGE) for v in spec.voices]
+
+    def default_voice(self, language: str) -> str | None:
+        voices = self.catalog.spec(PredictionKind.SPEECH).voices
+        return voices[0] if voices else None
+
+    def estimate_speech(self, text: str) -> float:
+        spec = self.catalog.spec(PredictionKind.SPEECH)
+        return spec.cost(predict_time=spec.expected_predict_time, input_tokens=len(text))
+
+    def estimate_music(self, duration: float) -> float:
+        return self.catalog.estimate(PredictionKind.MUSIC)
+
+    async def speak(
+        self,
+        request: SpeechRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> SpeechResult:
+        """The line from the catalog's TTS model. It reports no word timings, so they are
+        estimated from the length of the audio it returned (`estimate_word_timings`)."""
+        values = {
+            "text": request.text,
+            "voice": request.voice,
+            "language": request.language,
+            "language_name": language_name(request.language),
+            "speed": request.speed,
+        }
+
+        async def make_input(spec: ModelSpec) -> dict[str, Any]:
+            return spec.render_input(values)
+
+        spec = self.catalog.spec(PredictionKind.SPEECH)
+        prediction, meta = await self.lifecycle.run(
+            PredictionKind.SPEECH, spec, make_input, existing_id=existing_id, on_created=on_created
+        )
+        if not meta.cost:  # billed by characters, whether or not the metrics say so
+            meta.cost = spec.cost(input_tokens=len(request.text))
+        media = await copy_media(
+            self.client, PredictionKind.SPEECH, prediction, meta, max_bytes=self._max_output_bytes
+        )
+        seconds = await audio_seconds(media.data, media.content_type)
+        return SpeechResult(
+            data=media.data,
+            content_type=media.content_type,
+            words=estimate_word_timings(request.text, seconds),
+            meta=meta,
+        )
+
+    async def compose(
+        self,
+        request: MusicRequest,
+        *,
+        existing_id: str | None = None,
+        on_created: OnCreated | None = None,
+    ) -> MediaResult:
+        """A bed from the catalog's music model, asked for its longest take at most (the mix
+        loops a shorter bed under a longer ad)."""
+        spec = self.catalog.spec(PredictionKind.MUSIC)
+        seconds = request.duration
+        if spec.max_duration:
+            seconds = min(seconds, spec.max_duration)
+        values = {
+            "prompt": MOODS[request.mood].prompt,
+            "mood": request.mood,
+            "duration": math.ceil(seconds),
+            "seed": request.seed,
+        }
+
+        async def make_input(spec: ModelSpec) -> dict[str, Any]:
+            return spec.render_input(values)
+
+        prediction, meta = await self.lifecycle.run(
+            PredictionKind.MUSIC, spec, make_input, existing_id=existing_id, on_created=on_created
+        )
+        return await copy_media(
+            self.client, PredictionKind.MUSIC, prediction, meta, max_bytes=self._max_output_bytes
         )
 
     async def cancel(self, external_id: str) -> None:

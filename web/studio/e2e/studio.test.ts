@@ -41,14 +41,16 @@ describe("Reelforge Studio in Chromium", () => {
     await shot("01-token");
     await page.getByTestId("token-save").click();
 
-    // Brief, with one uploaded product shot (through the drop zone's file input).
+    // Brief, with one product shot dropped on the drop zone (a real drop event with a file).
     await page.getByTestId("brief-input").fill("Cold brew coffee. Smooth and bold. Try it today.");
     await page.getByTestId("scene-count-input").fill("3");
-    await page.getByTestId("upload-input").setInputFiles({
-      name: "product.png",
-      mimeType: "image/png",
-      buffer: Buffer.from(solidPng(320, 180, [30, 90, 160])),
-    });
+    const dropped = await page.evaluateHandle((bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], "product.png", { type: "image/png" }));
+      return transfer;
+    }, Array.from(solidPng(320, 180, [30, 90, 160])));
+    await page.getByTestId("dropzone").dispatchEvent("dragover", { dataTransfer: dropped });
+    await page.getByTestId("dropzone").dispatchEvent("drop", { dataTransfer: dropped });
     await page.getByText("ready", { exact: true }).waitFor();
     await shot("02-brief");
     await page.getByTestId("create-job").click();

@@ -38,7 +38,8 @@ export function App() {
 
   const job = gen.job;
   const canApprove = job?.status === "STORYBOARD_COMPLETE" && !job.approved;
-  const canRender = job?.status === "STORYBOARD_COMPLETE" || job?.status === "FAILED";
+  // Rendering needs an approved storyboard (the API answers FORBIDDEN otherwise).
+  const canRender = job?.status === "STORYBOARD_COMPLETE" && job.approved;
   const running =
     job !== null && !["COMPLETED", "FAILED", "CANCELED", "STORYBOARD_COMPLETE"].includes(job.status);
 

@@ -243,7 +243,11 @@ export function useVideoGeneration(
                 patch({ error: toReelforgeError(err) });
                 throw err;
               }),
-          (asset) => patch({ asset, sent: file.size }),
+          (asset) => {
+            // Done: the bar is full whatever the multipart overhead made the total.
+            if (!mounted.current) return;
+            setUploads((list) => list.map((u) => (u.id === id ? { ...u, asset, sent: u.total } : u)));
+          },
         );
       },
       refineScene: (sceneIndex, input) =>

@@ -38,13 +38,23 @@ export type Asset = {
   height: Maybe<Scalars['Int']['output']>;
   id: Scalars['ID']['output'];
   kind: Scalars['String']['output'];
+  /** Integrated loudness of the audio (EBU R128), for videos and exports */
+  loudnessLufs: Maybe<Scalars['Float']['output']>;
   originalFilename: Maybe<Scalars['String']['output']>;
   sha256: Scalars['String']['output'];
   sizeBytes: Scalars['Int']['output'];
+  /** True peak of the audio, dBTP */
+  truePeakDb: Maybe<Scalars['Float']['output']>;
   /** A signed URL to download the file; it expires (signedUrlTtl) */
   url: Scalars['String']['output'];
   width: Maybe<Scalars['Int']['output']>;
 };
+
+/** Captions burned into the video (and written as .srt/.vtt) */
+export type CaptionStyle =
+  | 'NONE'
+  | 'SENTENCE'
+  | 'WORD';
 
 export type Container =
   | 'GIF'
@@ -58,6 +68,13 @@ export type CreateJobInput = {
   /** What the ad is about, 3–2000 characters */
   brief: Scalars['String']['input'];
   campaignId?: InputMaybe<Scalars['String']['input']>;
+  captions?: CaptionStyle;
+  /** Language of the voice-over (en, fr, pt-BR…); default: the brief's */
+  language?: InputMaybe<Scalars['String']['input']>;
+  /** Mood of a generated music bed, or NONE */
+  music?: MusicMood;
+  /** An uploaded track (mp3, wav, m4a) used instead of a generated bed */
+  musicAssetId?: InputMaybe<Scalars['ID']['input']>;
   resolution?: Resolution;
   /** 1–12 (default 4) */
   sceneCount?: InputMaybe<Scalars['Int']['input']>;
@@ -65,6 +82,8 @@ export type CreateJobInput = {
   style?: InputMaybe<Scalars['String']['input']>;
   /** Seconds, 2–120 */
   targetDuration?: Scalars['Float']['input'];
+  /** A voice id from the `voices` query; null for no voice-over; "default": the provider's voice for the language */
+  voice?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CreateWebhookEndpointInput = {
@@ -121,6 +140,11 @@ export type Job = {
   brief: Scalars['String']['output'];
   campaignId: Maybe<Scalars['String']['output']>;
   cancelRequested: Scalars['Boolean']['output'];
+  captions: CaptionStyle;
+  /** The captions of the finished video as SubRip (.srt) */
+  captionsSrt: Maybe<Asset>;
+  /** The captions of the finished video as WebVTT */
+  captionsVtt: Maybe<Asset>;
   createdAt: Scalars['DateTime']['output'];
   errorMessage: Maybe<Scalars['String']['output']>;
   /** US dollars; before approval: what rendering will cost */
@@ -128,6 +152,9 @@ export type Job = {
   events: Array<JobEvent>;
   exports: Array<Export>;
   id: Scalars['ID']['output'];
+  language: Scalars['String']['output'];
+  music: MusicMood;
+  musicAssetId: Maybe<Scalars['ID']['output']>;
   progress: Scalars['Int']['output'];
   resolution: Resolution;
   retryCount: Scalars['Int']['output'];
@@ -146,6 +173,8 @@ export type Job = {
   video: Maybe<Asset>;
   /** A signed download URL of the finished video */
   videoUrl: Maybe<Scalars['String']['output']>;
+  /** The voice-over's voice; null: none */
+  voice: Maybe<Scalars['String']['output']>;
 };
 
 export type JobConnection = {
@@ -205,6 +234,15 @@ export type ModelInfo = {
   provider: Scalars['String']['output'];
 };
 
+/** The mood of a generated music bed; NONE for no music */
+export type MusicMood =
+  | 'CALM'
+  | 'CORPORATE'
+  | 'DRAMATIC'
+  | 'NONE'
+  | 'PLAYFUL'
+  | 'UPBEAT';
+
 export type Mutation = {
   approveStoryboard: Job;
   cancelJob: Job;
@@ -212,6 +250,10 @@ export type Mutation = {
   createJob: Job;
   /** Receive job events at a URL, signed (Standard Webhooks); the secret is shown once */
   createWebhookEndpoint: WebhookEndpoint;
+  /** Remove an uploaded asset and its file; CONFLICT while a job in progress uses it. Returns the deleted id */
+  deleteAsset: Scalars['ID']['output'];
+  /** Remove a job with its rows and media (stills, clips, video, exports); running work is canceled first. Returns the deleted id */
+  deleteJob: Scalars['ID']['output'];
   deleteWebhookEndpoint: Scalars['Boolean']['output'];
   /** Turn a disabled endpoint back on */
   enableWebhookEndpoint: WebhookEndpoint;
@@ -226,7 +268,7 @@ export type Mutation = {
   retryJob: Job;
   /** A new secret (shown once); the old one also signs for 24 hours */
   rotateWebhookSecret: WebhookEndpoint;
-  /** Upload a jpg, png, mp4 or mov (≤ 50 MB) */
+  /** Upload a jpg, png, mp4 or mov, or an mp3, wav or m4a music track (≤ 50 MB) */
   uploadAsset: Asset;
 };
 
@@ -248,6 +290,16 @@ export type MutationCreateJobArgs = {
 
 export type MutationCreateWebhookEndpointArgs = {
   input: CreateWebhookEndpointInput;
+};
+
+
+export type MutationDeleteAssetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteJobArgs = {
+  jobId: Scalars['ID']['input'];
 };
 
 
@@ -311,6 +363,8 @@ export type Query = {
   jobs: JobConnection;
   models: Array<ModelInfo>;
   viewer: Viewer;
+  /** Voices the provider speaks with (optionally for one language) */
+  voices: Array<Voice>;
   /** An endpoint's deliveries with their attempts, newest first (first ≤ 100) */
   webhookDeliveries: WebhookDeliveryConnection;
   /** The client's webhook endpoints */
@@ -336,17 +390,33 @@ export type QueryJobsArgs = {
 };
 
 
+export type QueryVoicesArgs = {
+  language?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryWebhookDeliveriesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   endpointId: Scalars['ID']['input'];
   first?: Scalars['Int']['input'];
 };
 
-/** What to change in one scene; its still is made again */
+/** A per-user rate limit and what is left of it */
+export type RateLimitStatus = {
+  /** e.g. "600/minute" */
+  limit: Scalars['String']['output'];
+  remaining: Scalars['Int']['output'];
+  /** Seconds until the window has room again (0 when it is not full) */
+  resetInSeconds: Scalars['Int']['output'];
+};
+
+/** What to change in one scene; a new prompt or asset makes its still again, new narration only its voice-over and captions */
 export type RefineSceneInput = {
   assetId?: InputMaybe<Scalars['ID']['input']>;
   imagePrompt?: InputMaybe<Scalars['String']['input']>;
   motionPrompt?: InputMaybe<Scalars['String']['input']>;
+  /** The new line spoken over the scene ("" for silence) */
+  narration?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Short side of the frame in pixels */
@@ -365,9 +435,15 @@ export type Scene = {
   imagePrompt: Scalars['String']['output'];
   index: Scalars['Int']['output'];
   motionPrompt: Scalars['String']['output'];
+  /** The line spoken and captioned over it */
+  narration: Scalars['String']['output'];
   /** The client's upload this scene uses, if any */
   sourceAsset: Maybe<Asset>;
   status: Scalars['String']['output'];
+  /** The spoken narration, once rendered */
+  voiceOver: Maybe<Asset>;
+  /** Each word of the voice-over and when it is heard, once rendered */
+  words: Array<WordTiming>;
 };
 
 /** A scene given explicitly instead of planned from the brief */
@@ -379,6 +455,8 @@ export type SceneInput = {
   duration?: InputMaybe<Scalars['Float']['input']>;
   imagePrompt?: InputMaybe<Scalars['String']['input']>;
   motionPrompt?: InputMaybe<Scalars['String']['input']>;
+  /** The line spoken over the scene (≤ 500 characters); default: the description */
+  narration?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Subscription = {
@@ -395,9 +473,23 @@ export type SubscriptionJobProgressArgs = {
 export type Viewer = {
   budgetRemaining: Maybe<Scalars['Float']['output']>;
   clientId: Scalars['String']['output'];
+  /** createJob calls of this user */
+  createJobRateLimit: RateLimitStatus;
   dailyBudget: Maybe<Scalars['Float']['output']>;
+  /** GraphQL operations of this user (this one counted) */
+  operationRateLimit: RateLimitStatus;
   spendToday: Scalars['Float']['output'];
   userId: Scalars['String']['output'];
+};
+
+/** A voice the configured provider can speak with */
+export type Voice = {
+  gender: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** Language tag, e.g. en, fr, pt-BR */
+  language: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  provider: Scalars['String']['output'];
 };
 
 /** One HTTP attempt of a delivery */
@@ -473,6 +565,14 @@ export type WebhookEventType =
   | 'JOB_COMPLETED'
   | 'JOB_FAILED'
   | 'JOB_STORYBOARD_COMPLETE';
+
+/** When one word of a scene's narration is heard */
+export type WordTiming = {
+  end: Scalars['Float']['output'];
+  /** Seconds from the start of the scene */
+  start: Scalars['Float']['output'];
+  text: Scalars['String']['output'];
+};
 
 export type AssetFieldsFragment = { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string };
 

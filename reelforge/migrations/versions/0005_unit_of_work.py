@@ -8,8 +8,8 @@
   never together exceed DAILY_BUDGET_DOLLARS.
 - `jobs.video_url` is dropped: nothing read it (the API signs the video asset's URL).
 
-Revision ID: 0004_unit_of_work
-Revises: 0003_webhooks
+Revision ID: 0005_unit_of_work
+Revises: 0004_soundtrack
 Create Date: 2026-11-28
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_unit_of_work"
-down_revision: str | None = "0003_webhooks"
+revision: str = "0005_unit_of_work"
+down_revision: str | None = "0004_soundtrack"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
