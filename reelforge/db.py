@@ -176,6 +176,12 @@ class UnitOfWork:
             try:
                 if rollback:
                     await session.rollback()
+            except Exception as exc:
+                # A statement cancelled mid-flight (a sibling field failed, the client left)
+                # can leave the connection unusable: drop it rather than fail the caller,
+                # whose outcome (an error, a rollback) is already decided.
+                log.warning("unit.rollback.failed", error=str(exc) or type(exc).__name__)
+                await session.invalidate()
             finally:
                 await session.close()
 

@@ -228,6 +228,20 @@ async def test_cancelled_operations_give_their_connections_back(
     assert not body.get("errors") and len(body["data"]["jobs"]["edges"]) == 10
 
 
+async def test_sibling_fields_that_both_fail_answer_with_their_own_codes(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """The first NOT_FOUND cancels its sibling mid-statement; the connection that sibling
+    leaves behind is dropped, not reported as an internal error (found by the fuzzer)."""
+    query = "query($a: ID!, $b: ID!) { job(id: $a) { id } asset(id: $b) { id } }"
+    for _ in range(3):
+        body = await gql(client, query, a="no-such-job", b="no-such-asset")
+        assert error_code(body) == "NOT_FOUND", body
+    assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    body = await gql(client, DASHBOARD, first=5)
+    assert not body.get("errors")
+
+
 @pytest.fixture
 async def tiny_pool_runtime(
     settings: Settings, redis_url: str, flushed_redis: Any
