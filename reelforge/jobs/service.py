@@ -16,6 +16,7 @@ from reelforge.jobs.params import DEFAULT_VOICE, ExportTarget, JobParams, valida
 from reelforge.jobs.queue import Task, abort_task, enqueue_after_commit
 from reelforge.jobs.repository import JobChange, JobPage, budget_day
 from reelforge.jobs.scenes import dump_scenes, load_scenes
+from reelforge.jobs.states import require
 from reelforge.models import AssetKind, Export, ExportStatus, Job, JobStatus, new_id, utcnow
 from reelforge.observability.metrics import JOBS_CREATED, STORYBOARDS_APPROVED
 from reelforge.providers.base import (
@@ -212,12 +213,7 @@ class JobService:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
         if job.approved and job.status == JobStatus.STORYBOARD_COMPLETE.value:
             return job  # approving twice answers the current job
-        if job.status != JobStatus.STORYBOARD_COMPLETE.value:
-            raise Conflict(
-                "only a job whose storyboard is complete can be approved "
-                f"(this one is {job.status})",
-                status=JobStatus(job.status).name,
-            )
+        require("approve", job.status)
         job = await self.repo.update(
             job,
             change=JobChange(event="approved", message=f"approved by {self.principal.user_id}"),
@@ -231,12 +227,7 @@ class JobService:
 
     async def render(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
-        if job.status != JobStatus.STORYBOARD_COMPLETE.value:
-            raise Conflict(
-                "only a job whose storyboard is complete can be rendered "
-                f"(this one is {job.status})",
-                status=JobStatus(job.status).name,
-            )
+        require("render", job.status)
         if not job.approved:
             raise Forbidden("approve the storyboard first (approveStoryboard), then render")
         reservation = await self.reserve_for(job, float(job.estimated_cost or 0.0))
@@ -263,11 +254,7 @@ class JobService:
         narration: str | None = None,
     ) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
-        if job.status not in (JobStatus.STORYBOARD_COMPLETE.value, JobStatus.COMPLETED.value):
-            raise Conflict(
-                f"scenes can be refined once the storyboard is complete (this job is {job.status})",
-                status=JobStatus(job.status).name,
-            )
+        require("refine", job.status)
         scenes = load_scenes(job.storyboard_data)
         if not 0 <= scene_index < len(scenes):
             raise BadUserInput(
@@ -339,12 +326,9 @@ class JobService:
 
     async def cancel(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
-        if JobStatus(job.status).is_terminal:
-            if job.status == JobStatus.CANCELED.value:
-                return job
-            raise Conflict(
-                f"a {job.status} job cannot be canceled", status=JobStatus(job.status).name
-            )
+        if job.status == JobStatus.CANCELED.value:
+            return job  # canceling twice answers the current job
+        require("cancel", job.status)
         settled = await self.repo.settle_budget(job)
         job = await self.repo.transition(
             job,
@@ -415,11 +399,7 @@ class JobService:
 
     async def retry(self, job_id: str) -> Job:
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
-        if job.status != JobStatus.FAILED.value:
-            raise Conflict(
-                f"only a failed job can be retried (this one is {job.status})",
-                status=JobStatus(job.status).name,
-            )
+        require("retry", job.status)
         change = JobChange(event="retried", message="retry requested")
         if job.approved and job.storyboard_data:
             reservation = await self.reserve_for(job, float(job.estimated_cost or 0.0))
@@ -454,11 +434,9 @@ class JobService:
             raise BadUserInput("give 1–10 export targets", field="targets")
         targets = [t.validated() for t in targets]
         job = await self.repo.get(job_id, client_id=self.principal.client_id)
-        if job.status != JobStatus.COMPLETED.value or not job.video_asset_id:
-            raise Conflict(
-                f"only a completed job can be exported (this one is {job.status})",
-                status=JobStatus(job.status).name,
-            )
+        require("export", job.status)
+        if not job.video_asset_id:  # a completed job whose media RETENTION_DAYS removed
+            raise Conflict("this job's video was deleted (RETENTION_DAYS)", status="COMPLETED")
         result: list[Export] = []
         created: list[Export] = []
         queued: list[str] = []
