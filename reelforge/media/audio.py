@@ -1,16 +1,18 @@
 """The soundtrack: voice-over lines placed on the timeline, a music bed ducked under them,
-and the final mix normalised to a broadcast loudness in two passes (EBU R128).
+and the final mix mastered to a broadcast loudness (EBU R128), as broadcast tools do it:
+measure, apply a gain, hold the peaks with an oversampled (true-peak) limiter, measure again.
 
-The video stream is never touched here: :func:`mix_soundtrack` copies it and re-encodes the
-audio once. Loudness is measured with FFmpeg's ``ebur128`` (integrated LUFS, true peak).
+The video stream is never touched here: :func:`mix_soundtrack` copies it and encodes the
+audio once (the mix waits in a lossless float WAV). Loudness is measured with FFmpeg's
+``ebur128`` (integrated LUFS, true peak).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +31,27 @@ from reelforge.media.formats import ClipFormat
 
 log = structlog.get_logger(__name__)
 
-# The loudness every finished video is normalised to. No platform publishes one; -14 LUFS
-# integrated with true peaks at or under -1 dBTP is the working figure for social video.
+# The loudness every finished video is normalised to (the one place these figures live). No
+# platform publishes one; -14 LUFS integrated with true peaks at or under -1 dBTP is the
+# working figure for social video.
 TARGET_LUFS = -14.0
 MAX_TRUE_PEAK_DB = -1.0
-# loudnorm aims a decibel under the ceiling: each lossy encode of the mix (this one, and an
-# export's) adds a few tenths of overshoot.
-_LOUDNORM_TP = MAX_TRUE_PEAK_DB - 1.0
-_LOUDNORM_LRA = 20.0  # wide: a voice over a bed stays in linear (gain-only) mode
+
+# The limiter holds true peaks a decibel under the ceiling: each lossy encode of the mix (this
+# one, and an export's) adds a few tenths of overshoot.
+LIMITER_CEILING_DB = MAX_TRUE_PEAK_DB - 1.0
+# It limits at four times the sample rate (192 kHz for 48 kHz), where the peaks between
+# samples are samples themselves: the oversampling ebur128 measures true peak with.
+_OVERSAMPLE = 4
+_LIMITER_ATTACK_MS = 5.0  # its look-ahead: the gain is down before a peak arrives
+_LIMITER_RELEASE_MS = 60.0
+# Limiting costs a little loudness, so the gain is corrected by measurement until the mix is
+# this close to the target, in at most this many passes over the (lossless) mix.
+_CONVERGED_LU = 0.1
+_MAX_PASSES = 5
+# More peak reduction than this would audibly crush the sound (a lone click in silence, say):
+# the mix stays quieter than the target instead.
+_MAX_LIMITING_DB = 12.0
 
 # Levels the parts are brought to before mixing (the final pass sets the overall level):
 # the voice sits well above the bed, and the bed drops further while the voice speaks.
@@ -83,13 +98,16 @@ def parse_ebur128(report: str) -> Loudness:
 
 
 async def measure_loudness(
-    path: Path, *, stream: str = "0:a:0", timeout: float = 120.0
+    path: Path, *, stream: str = "0:a:0", filters: str | None = None, timeout: float = 120.0
 ) -> Loudness:
-    """Integrated loudness, true peak and loudness range of one audio stream (EBU R128)."""
+    """Integrated loudness, true peak and loudness range of one audio stream (EBU R128),
+    after ``filters`` when given (what a filter chain would make of it, nothing written)."""
+    chain = f"{filters}," if filters else ""
     report = await run_ffmpeg_report(
         [
             *input_args(path, demuxers=AUDIO_DEMUXERS),
-            *("-map", stream, "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"),
+            *("-map", stream, "-af", f"{chain}ebur128=peak=true:framelog=verbose"),
+            *("-f", "null", "-"),
         ],
         timeout=timeout,
     )
@@ -162,13 +180,46 @@ def _mix_graph(
     return _Graph(args=args, graph=";".join(parts))
 
 
-def _parse_loudnorm(report: str) -> dict[str, str]:
-    start = report.rfind("{")
-    end = report.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no loudnorm measurement in the ffmpeg output")
-    data: dict[str, str] = json.loads(report[start : end + 1])
-    return data
+def master_chain(gain: float, *, sample_rate: int) -> str:
+    """The mastering filters: ``gain`` dB, then a true-peak limiter at
+    :data:`LIMITER_CEILING_DB` (run oversampled, its delay compensated so every word stays
+    where it was placed), back at ``sample_rate``."""
+    limit = 10 ** (LIMITER_CEILING_DB / 20)
+    return (
+        f"volume={gain:.2f}dB,aresample={sample_rate * _OVERSAMPLE},"
+        f"alimiter=limit={limit:.6f}:attack={_LIMITER_ATTACK_MS:g}"
+        f":release={_LIMITER_RELEASE_MS:g}:level=false:latency=true,"
+        f"aresample={sample_rate}"
+    )
+
+
+async def master_gain(
+    mix: Path, measured: Loudness, *, sample_rate: int, timeout: float = 120.0
+) -> float:
+    """The gain that brings ``mix`` (already ``measured``) to :data:`TARGET_LUFS` through
+    :func:`master_chain`. When the peaks allow it the limiter never acts and the gain is
+    simply the difference; when it does act it takes some loudness with it, so the result is
+    measured and the gain corrected (secant steps: loudness grows less than the gain)."""
+    linear = TARGET_LUFS - measured.integrated
+    # The gain at which the loudest peak is limited by _MAX_LIMITING_DB.
+    most = LIMITER_CEILING_DB + _MAX_LIMITING_DB - measured.true_peak
+    gain, previous = round(min(linear, most), 2), None
+    for _ in range(_MAX_PASSES):
+        level = await measure_loudness(
+            mix, filters=master_chain(gain, sample_rate=sample_rate), timeout=timeout
+        )
+        error = TARGET_LUFS - level.integrated
+        if abs(error) <= _CONVERGED_LU:
+            break
+        slope = 1.0
+        if previous is not None and gain != previous[0]:
+            slope = (level.integrated - previous[1]) / (gain - previous[0])
+        previous = (gain, level.integrated)
+        step = error / min(1.0, max(slope, 0.25))
+        gain = min(most, round(gain + step, 2))
+        if gain == previous[0]:
+            break  # at the most limiting allowed: as loud as this mix will go
+    return gain
 
 
 async def mix_soundtrack(
@@ -183,11 +234,12 @@ async def mix_soundtrack(
     timeout: float = 600.0,
 ) -> Loudness:
     """Lay the voice-over and the (ducked, faded, trimmed) music over ``video``'s own sound,
-    normalise the mix to :data:`TARGET_LUFS` / :data:`MAX_TRUE_PEAK_DB` and write ``out``
-    with the video stream copied and the audio encoded once. Returns the measured loudness.
+    master the mix to :data:`TARGET_LUFS` with true peaks under :data:`MAX_TRUE_PEAK_DB`
+    and write ``out`` with the video stream copied and the audio encoded once. Returns the
+    loudness measured on ``out``.
 
-    Two-pass loudnorm: the first pass measures the mix, the second applies a linear gain
-    from that measurement (falling back to loudnorm's limiter only when the peaks need it).
+    The mix is rendered once to a float WAV and measured; :func:`master_gain` finds the gain
+    that, through the true-peak limiter, reaches the target; the encode applies it.
     """
     levels = await asyncio.gather(
         *(measure_loudness(cue.path, timeout=timeout) for cue in voices),
@@ -203,46 +255,46 @@ async def mix_soundtrack(
         fmt=fmt,
         loop_music=loop_music,
     )
-    target = f"I={TARGET_LUFS}:TP={_LOUDNORM_TP}:LRA={_LOUDNORM_LRA}"
-    report = await run_ffmpeg_report(
-        [
-            *built.args,
-            *("-filter_complex", f"{built.graph};[mix]loudnorm={target}:print_format=json[out]"),
-            *("-map", "[out]", "-f", "null", "-"),
-        ],
-        timeout=timeout,
-    )
-    first = _parse_loudnorm(report)
-    silent = not math.isfinite(float(first["input_i"])) or float(first["input_i"]) <= SILENCE_LUFS
-    if silent:
-        final = f"{built.graph};[mix]anull[out]"  # nothing to normalise (no voice, no music)
-    else:
-        measured = (
-            f"measured_I={first['input_i']}:measured_TP={first['input_tp']}"
-            f":measured_LRA={first['input_lra']}:measured_thresh={first['input_thresh']}"
-            f":offset={first['target_offset']}"
-        )
-        final = (
-            f"{built.graph};[mix]loudnorm={target}:{measured}:linear=true,"
-            f"aresample={fmt.audio_sample_rate}[out]"
-        )
-    with atomic_output(out) as tmp:
+    rate = fmt.audio_sample_rate
+    with tempfile.TemporaryDirectory(prefix=".mix-", dir=out.parent) as work_dir:
+        mix = Path(work_dir) / "mix.wav"
         await run_ffmpeg(
             [
                 *built.args,
-                *("-filter_complex", final, "-map", "0:v:0", "-map", "[out]"),
-                *("-c:v", "copy", "-c:a", fmt.audio_codec, "-b:a", "192k"),
-                *("-ar", str(fmt.audio_sample_rate), "-ac", str(fmt.audio_channels)),
-                *("-t", f"{duration:.6f}", "-movflags", "+faststart", "-f", "mp4", str(tmp)),
+                *("-filter_complex", built.graph, "-map", "[mix]"),
+                *("-c:a", "pcm_f32le", "-f", "wav", str(mix)),
             ],
             timeout=timeout,
         )
+        measured = await measure_loudness(mix, timeout=timeout)
+        silent = not math.isfinite(measured.integrated) or measured.integrated <= SILENCE_LUFS
+        gain = 0.0
+        if silent:
+            chain = "anull"  # nothing to master (no voice, no music, a silent video)
+        else:
+            gain = await master_gain(mix, measured, sample_rate=rate, timeout=timeout)
+            chain = master_chain(gain, sample_rate=rate)
+        with atomic_output(out) as tmp:
+            await run_ffmpeg(
+                [
+                    *input_args(video),
+                    *input_args(mix, demuxers=AUDIO_DEMUXERS),
+                    *("-map", "0:v:0", "-map", "1:a:0", "-af", chain),
+                    *("-c:v", "copy", "-c:a", fmt.audio_codec, "-b:a", "192k"),
+                    *("-ar", str(rate), "-ac", str(fmt.audio_channels)),
+                    *("-t", f"{duration:.6f}", "-movflags", "+faststart", "-f", "mp4", str(tmp)),
+                ],
+                timeout=timeout,
+            )
     loudness = await measure_loudness(out, timeout=timeout)
     log.info(
         "media.soundtrack.mixed",
         out=str(out),
         voices=len(voices),
         music=music is not None,
+        mix_lufs=measured.integrated,
+        mix_true_peak=measured.true_peak,
+        gain=gain,
         lufs=loudness.integrated,
         true_peak=loudness.true_peak,
     )
