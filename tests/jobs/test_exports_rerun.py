@@ -3,11 +3,14 @@ and the sweep re-queues QUEUED/PROCESSING exports whose task was lost."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import httpx
 from sqlalchemy import update
 
+from reelforge.jobs import recovery
+from reelforge.jobs.queue import QUEUE_NAME
 from reelforge.jobs.repository import JobRepository
 from reelforge.jobs.tasks import sweep_stuck_jobs
 from reelforge.models import Asset, Export, ExportStatus, Job, JobStatus, utcnow
@@ -56,7 +59,9 @@ async def test_asking_again_for_a_failed_export_queues_it_again(
     first = (await gql(client, EXPORT, id=job_id))["data"]["exportVideo"][0]
     assert first["status"] == "QUEUED"
     assert await runtime.redis.exists(f"arq:job:export:{first['id']}")
-    await runtime.redis.delete(f"arq:job:export:{first['id']}")  # as if the task had run
+    # As if the task had run: arq drops it from the queue and deletes its record.
+    await runtime.redis.zrem(QUEUE_NAME, f"export:{first['id']}")
+    await runtime.redis.delete(f"arq:job:export:{first['id']}")
     async with runtime.unit() as unit:
         await JobRepository(unit).update_export(
             first["id"], status=ExportStatus.FAILED.value, error="disk full"
@@ -92,6 +97,7 @@ async def test_the_sweep_requeues_an_export_whose_task_was_lost(runtime: Runtime
             .where(Export.id == lost.id)
             .values(updated_at=utcnow() - period - timedelta(minutes=1))
         )
+    await runtime.queue.set(recovery.EPOCH_KEY, str(time.time() - 3600))  # Redis kept its data
     await sweep_stuck_jobs({"runtime": runtime})
     assert await runtime.redis.exists(f"arq:job:export:{lost.id}")
     assert not await runtime.redis.exists(f"arq:job:export:{fresh.id}")
