@@ -1,7 +1,8 @@
 /**
  * The Studio end to end in headless Chromium against a real `reelforge serve` (preview
- * provider): brief → storyboard → refine one scene → approve → render → the video plays →
- * GIF export downloads. No console errors; no request leaves 127.0.0.1. Each step's
+ * provider): brief (with a chosen voice, captions and an uploaded music track) → storyboard
+ * with each scene's narration → refine one scene's still and line → approve → render → the
+ * video plays, with its caption files and measured loudness → GIF export downloads. No console errors; no request leaves 127.0.0.1. Each step's
  * screenshot goes to docs/screenshots/studio/ (the README shows two of them).
  */
 import { mkdirSync, readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startServer, type RunningServer } from "../../test-support/server";
 import { solidPng } from "../../test-support/png";
+import { sineWav } from "../../test-support/wav";
 import { launch, watchedPage } from "./browser";
 
 const SHOTS = resolve(import.meta.dirname, "../../../docs/screenshots/studio");
@@ -30,7 +32,23 @@ describe("Reelforge Studio in Chromium", () => {
     await server?.stop();
   });
 
-  it("goes brief → storyboard → refine → approve → render → play → GIF download", async () => {
+  /** The job as the API has it (what the Studio sent, not what it shows). */
+  async function apiJob(token: string, id: string) {
+    const response = await fetch(`${server.origin}/graphql`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: "query($id: ID!) { job(id: $id) { voice language captions music musicAssetId scenes { narration } } }",
+        variables: { id },
+      }),
+    });
+    const body = (await response.json()) as {
+      data: { job: { voice: string | null; language: string; captions: string; music: string; musicAssetId: string | null; scenes: { narration: string }[] } };
+    };
+    return body.data.job;
+  }
+
+  it("goes brief (voice, captions, music) → storyboard → refine → approve → render → play → GIF download", async () => {
     const { page, external, consoleErrors } = await watchedPage(browser);
     const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     const token = server.token("studio-e2e", "marketer");
@@ -52,8 +70,37 @@ describe("Reelforge Studio in Chromium", () => {
     await page.getByTestId("dropzone").dispatchEvent("dragover", { dataTransfer: dropped });
     await page.getByTestId("dropzone").dispatchEvent("drop", { dataTransfer: dropped });
     await page.getByText("ready", { exact: true }).waitFor();
+
+    // Voice-over, captions and music: a named voice from the voices query, sentence captions,
+    // and a music track dropped on the same zone (it becomes the music bed).
+    const voiceSelect = page.getByTestId("voice-select");
+    await page.waitForFunction(() => (document.querySelector<HTMLSelectElement>('[data-testid="voice-select"]')?.options.length ?? 0) > 2);
+    const optionValues = await voiceSelect.locator("option").evaluateAll((els) => els.map((el) => (el as HTMLOptionElement).value));
+    expect(optionValues.slice(0, 2)).toEqual(["default", "none"]);
+    const voice = optionValues.find((v) => v.endsWith(":en-GB")) ?? optionValues[2]!;
+    await voiceSelect.selectOption(voice);
+    await page.getByTestId("captions-select").selectOption("SENTENCE");
+    const track = await page.evaluateHandle((bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], "bed.wav", { type: "audio/wav" }));
+      return transfer;
+    }, Array.from(sineWav(3, 220)));
+    await page.getByTestId("dropzone").dispatchEvent("drop", { dataTransfer: track });
+    await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('[data-testid="music-select"]')?.value.startsWith("track:"));
+    const trackId = (await page.getByTestId("music-select").inputValue()).slice("track:".length);
+    // The music select is a labelled control the keyboard reaches.
+    await page.getByLabel("Voice", { exact: true }).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("music-select");
     await shot("02-brief");
     await page.getByTestId("create-job").click();
+
+    // The choices reach the job: shown on the page and stored by the API.
+    await page.getByTestId("job-head").waitFor();
+    expect(await page.getByTestId("job-voice").getAttribute("data-voice")).toBe(voice);
+    expect(await page.getByTestId("job-captions").textContent()).toBe("sentence");
+    const jobId = (await page.getByTestId("job-head").getAttribute("data-job-id"))!;
+    expect(await apiJob(token, jobId)).toMatchObject({ voice, captions: "SENTENCE", musicAssetId: trackId });
 
     // Storyboard: three cards, each with its still loaded.
     const cards = page.getByTestId("scene-card");
@@ -63,6 +110,9 @@ describe("Reelforge Studio in Chromium", () => {
       Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid="scene-card"] img')).every((i) => i.complete && i.naturalWidth > 0),
     );
     expect(await cards.count()).toBe(3);
+    const lines = await page.getByTestId("scene-narration").allTextContents();
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.replace("Narration:", "").trim().length > 0)).toBe(true);
     await shot("03-storyboard");
 
     // Refine the second scene: a new still replaces the old one.
@@ -70,6 +120,8 @@ describe("Reelforge Studio in Chromium", () => {
     const oldSrc = await second.locator("img").getAttribute("src");
     await second.getByTestId("refine").click();
     await second.getByTestId("refine-prompt").fill("a glass of cold brew with ice, dark background, studio light");
+    const line = "Slow steeped for twenty hours.";
+    await second.getByTestId("refine-narration").fill(line);
     await second.getByTestId("refine-submit").click();
     await page.waitForFunction(
       (old) => {
@@ -80,11 +132,9 @@ describe("Reelforge Studio in Chromium", () => {
       { timeout: 90_000 },
     );
     await page.getByTestId("approve").and(page.locator(":enabled")).waitFor({ timeout: 90_000 });
+    expect(await second.getByTestId("scene-narration").textContent()).toContain(line);
+    expect((await apiJob(token, jobId)).scenes[1]?.narration).toBe(line);
     await shot("04-refined");
-
-    const durations = await cards.evaluateAll((els) => els.map((el) => Number(el.getAttribute("data-duration"))));
-    const expected = durations.reduce((a, b) => a + b, 0);
-    expect(expected).toBeGreaterThan(0);
 
     // Approve, render, watch the progress bar move.
     await page.getByTestId("approve").click();
@@ -108,11 +158,32 @@ describe("Reelforge Studio in Chromium", () => {
       el.pause();
       return { readyState: el.readyState, duration: el.duration, currentTime: el.currentTime, poster: el.poster };
     });
+    // A scene is held as long as its spoken line needs: the durations are read once rendered.
+    const durations = await cards.evaluateAll((els) => els.map((el) => Number(el.getAttribute("data-duration"))));
+    const expected = durations.reduce((a, b) => a + b, 0);
+    expect(expected).toBeGreaterThan(0);
     expect(played.readyState).toBeGreaterThanOrEqual(2);
     expect(Math.abs(played.duration - expected)).toBeLessThanOrEqual(0.5);
     expect(played.currentTime).toBeGreaterThan(0);
     expect(played.poster).toContain("/api/v2/assets/");
     expect(await page.getByTestId("progress").getAttribute("aria-valuenow")).toBe("100");
+
+    // The caption files download, holding the edited line; the measured loudness is shown.
+    // (The −14 ± 1 LUFS target itself is the Python suite's to check, on the file.)
+    const loudness = page.getByTestId("loudness");
+    const lufs = Number(await loudness.getAttribute("data-lufs"));
+    const peak = Number(await loudness.getAttribute("data-true-peak"));
+    expect(lufs).toBeLessThan(0);
+    expect(peak).toBeLessThanOrEqual(-1);
+    expect(await loudness.textContent()).toContain(`${lufs.toFixed(1).replace("-", "−")} LUFS`);
+    for (const [testid, head] of [["captions-srt", /^1\r?\n\d\d:\d\d:\d\d,\d{3} --> /], ["captions-vtt", /^WEBVTT/]] as const) {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.getByTestId(testid).click()]);
+      const saved = join(tmpdir(), `reelforge-e2e-${process.pid}-${testid}`);
+      await file.saveAs(saved);
+      const text = readFileSync(saved, "utf8");
+      expect(text).toMatch(head);
+      expect(text.replace(/\s+/g, " ")).toContain("Slow steeped");
+    }
     await shot("06-video");
 
     // GIF export, then its download.

@@ -9,7 +9,7 @@ import { JobList } from "./JobList";
 import { Storyboard } from "./Storyboard";
 import { TokenPanel } from "./TokenPanel";
 import { loadToken, saveToken } from "./token";
-import { formatMoney } from "./format";
+import { formatLoudness, formatMoney } from "./format";
 
 export function App() {
   const [token, setToken] = useState(loadToken);
@@ -55,6 +55,8 @@ export function App() {
         <section className="column" aria-label="Set-up">
           <TokenPanel token={token} onSave={onSaveToken} />
           <BriefForm
+            client={client}
+            connected={Boolean(token)}
             disabled={!token || gen.busy}
             uploads={gen.uploads}
             onUpload={(file) => void gen.upload(file)}
@@ -71,7 +73,7 @@ export function App() {
           <ErrorBanner error={gen.error} onDismiss={gen.clearError} />
           {job ? (
             <>
-              <div className="card job-head">
+              <div className="card job-head" data-testid="job-head" data-job-id={job.id}>
                 <h2>
                   Job <code>{job.id.slice(0, 8)}</code> — {job.status.toLowerCase().replace("_", " ")}
                 </h2>
@@ -100,6 +102,22 @@ export function App() {
                   <div>
                     <dt>Paid so far</dt>
                     <dd data-testid="cost-actual">{formatMoney(gen.cost.actual)}</dd>
+                  </div>
+                </dl>
+                <dl className="settings" aria-label="Voice-over, captions and music">
+                  <div>
+                    <dt>Voice</dt>
+                    <dd data-testid="job-voice" data-voice={job.voice ?? ""}>
+                      {job.voice ?? "no voice-over"} · {job.language}
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>Captions</dt>
+                    <dd data-testid="job-captions">{job.captions.toLowerCase()}</dd>
+                  </div>
+                  <div>
+                    <dt>Music</dt>
+                    <dd data-testid="job-music">{job.musicAssetId ? "your track" : job.music.toLowerCase()}</dd>
                   </div>
                 </dl>
                 <div className="actions">
@@ -137,11 +155,26 @@ export function App() {
                     poster={job.thumbnail?.url}
                     aria-label="The rendered ad"
                   />
-                  <p>
+                  <p className="files">
                     <a href={job.video.url} download>
                       Download MP4
                     </a>
+                    {job.captionsSrt ? (
+                      <a href={job.captionsSrt.url} download={`reelforge-${job.id.slice(0, 8)}.srt`} data-testid="captions-srt">
+                        Captions (.srt)
+                      </a>
+                    ) : null}
+                    {job.captionsVtt ? (
+                      <a href={job.captionsVtt.url} download={`reelforge-${job.id.slice(0, 8)}.vtt`} data-testid="captions-vtt">
+                        Captions (.vtt)
+                      </a>
+                    ) : null}
                   </p>
+                  {job.video.loudnessLufs != null ? (
+                    <p className="muted" data-testid="loudness" data-lufs={job.video.loudnessLufs} data-true-peak={job.video.truePeakDb ?? ""}>
+                      {formatLoudness(job.video.loudnessLufs, job.video.truePeakDb)}
+                    </p>
+                  ) : null}
                 </div>
               ) : null}
               {job.status === "COMPLETED" ? (

@@ -1,8 +1,9 @@
-import type { AspectRatio, CreateJobInput } from "@reelforge/client";
-import type { UploadProgress } from "@reelforge/client/react";
+import type { AspectRatio, ReelforgeClient } from "@reelforge/client";
+import type { CreateJobOptions, UploadProgress } from "@reelforge/client/react";
 import { useId, useState } from "react";
 
 import { Dropzone } from "./Dropzone";
+import { DEFAULT_SOUND, Soundtrack, soundInput, type SoundSettings } from "./Soundtrack";
 
 const ASPECTS: { value: AspectRatio; label: string }[] = [
   { value: "LANDSCAPE_16_9", label: "16:9 landscape" },
@@ -12,13 +13,16 @@ const ASPECTS: { value: AspectRatio; label: string }[] = [
 ];
 
 interface Props {
+  client: ReelforgeClient;
+  /** A token is set: the API can be asked (for the voices). */
+  connected: boolean;
   disabled: boolean;
   uploads: UploadProgress[];
   onUpload: (file: File) => void;
-  onCreate: (input: CreateJobInput) => Promise<void>;
+  onCreate: (input: CreateJobOptions) => Promise<void>;
 }
 
-export function BriefForm({ disabled, uploads, onUpload, onCreate }: Props) {
+export function BriefForm({ client, connected, disabled, uploads, onUpload, onCreate }: Props) {
   const id = useId();
   const [brief, setBrief] = useState("");
   const [aspectRatio, setAspectRatio] = useState<AspectRatio>("LANDSCAPE_16_9");
@@ -26,7 +30,11 @@ export function BriefForm({ disabled, uploads, onUpload, onCreate }: Props) {
   const [duration, setDuration] = useState(9);
   const [style, setStyle] = useState("");
   const [useUploads, setUseUploads] = useState(true);
-  const ready = uploads.filter((u) => u.asset).map((u) => u.asset!.id);
+  const [sound, setSound] = useState<SoundSettings>(DEFAULT_SOUND);
+  // Pictures and clips go to the first scenes; audio tracks to the music select.
+  const done = uploads.flatMap((u) => (u.asset ? [{ name: u.name, asset: u.asset }] : []));
+  const ready = done.filter((u) => !u.asset.contentType.startsWith("audio/")).map((u) => u.asset.id);
+  const tracks = done.filter((u) => u.asset.contentType.startsWith("audio/")).map((u) => ({ id: u.asset.id, name: u.name }));
 
   return (
     <form
@@ -41,6 +49,7 @@ export function BriefForm({ disabled, uploads, onUpload, onCreate }: Props) {
           targetDuration: duration,
           ...(style.trim() ? { style: style.trim() } : {}),
           ...(useUploads && ready.length ? { assetIds: ready } : {}),
+          ...soundInput(sound),
         });
       }}
     >
@@ -109,6 +118,7 @@ export function BriefForm({ disabled, uploads, onUpload, onCreate }: Props) {
           />
         </div>
       </div>
+      <Soundtrack client={client} enabled={connected} value={sound} onChange={setSound} tracks={tracks} />
       <Dropzone uploads={uploads} onFile={onUpload} disabled={disabled} />
       {ready.length ? (
         <label className="check">

@@ -3,7 +3,8 @@ import { useId, useRef, useState } from "react";
 
 import { formatBytes } from "./format";
 
-const ACCEPT = "image/jpeg,image/png,video/mp4,video/quicktime";
+// Stills and clips for the scenes; audio tracks for the music bed.
+const ACCEPT = "image/jpeg,image/png,video/mp4,video/quicktime,audio/mpeg,audio/wav,audio/x-wav,audio/mp4,audio/x-m4a,.mp3,.wav,.m4a";
 
 export function Dropzone({
   uploads,
@@ -47,10 +48,10 @@ export function Dropzone({
           if (!disabled) take(event.dataTransfer.files);
         }}
       >
-        Drop product shots or clips here, or press to choose files
+        Drop product shots, clips or a music track here, or press to choose files
       </div>
       <p id={`${id}-hint`} className="muted">
-        jpg, png, mp4 or mov, up to 50 MB each; checked by content.
+        jpg, png, mp4 or mov for the scenes; mp3, wav or m4a for the music; up to 50 MB each, checked by content.
       </p>
       <input
         ref={input}

@@ -42,6 +42,13 @@ function SceneCard({
   const id = useId();
   const [open, setOpen] = useState(false);
   const [prompt, setPrompt] = useState(scene.imagePrompt);
+  const [narration, setNarration] = useState(scene.narration);
+  // Only what changed is sent: a new prompt makes a new still; a new line only a new voice-over.
+  const change: RefineSceneInput = {
+    ...(prompt.trim() && prompt.trim() !== scene.imagePrompt ? { imagePrompt: prompt.trim() } : {}),
+    ...(narration.trim() !== scene.narration ? { narration: narration.trim() } : {}),
+  };
+  const changed = Object.keys(change).length > 0;
   return (
     <li className="scene" data-testid="scene-card" data-status={scene.status} data-duration={scene.duration} aria-label={`Scene ${scene.index + 1}`}>
       {scene.image ? (
@@ -55,20 +62,39 @@ function SceneCard({
           <span className={`status s-${scene.status}`}>{scene.status.replace(/_/g, " ")}</span>
         </p>
         <p>{scene.description}</p>
+        <p className="narration" data-testid="scene-narration">
+          <span className="visually-hidden">Narration: </span>
+          {scene.narration ? <q>{scene.narration}</q> : <span className="muted">No narration (silent)</span>}
+        </p>
         {editable ? (
           open ? (
             <form
               onSubmit={(event) => {
                 event.preventDefault();
-                onRefine(scene.index, { imagePrompt: prompt });
+                if (!changed) return;
+                onRefine(scene.index, change);
                 setOpen(false);
               }}
             >
-              <label htmlFor={`${id}-prompt`}>New image prompt</label>
+              <label htmlFor={`${id}-prompt`}>Image prompt</label>
               <textarea id={`${id}-prompt`} data-testid="refine-prompt" rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+              <label htmlFor={`${id}-narration`}>Narration</label>
+              <textarea
+                id={`${id}-narration`}
+                data-testid="refine-narration"
+                rows={2}
+                maxLength={500}
+                value={narration}
+                aria-describedby={`${id}-narration-hint`}
+                onChange={(e) => setNarration(e.target.value)}
+              />
+              <p id={`${id}-narration-hint`} className="muted">
+                The line spoken and captioned over this scene; empty for silence. A new line re-records only this
+                scene&apos;s voice-over.
+              </p>
               <div className="actions">
-                <button type="submit" data-testid="refine-submit" disabled={busy || !prompt.trim()}>
-                  Regenerate still
+                <button type="submit" data-testid="refine-submit" disabled={busy || !changed}>
+                  {change.imagePrompt !== undefined ? "Regenerate still" : "Update narration"}
                 </button>
                 <button type="button" className="secondary" onClick={() => setOpen(false)}>
                   Cancel
@@ -76,7 +102,17 @@ function SceneCard({
               </div>
             </form>
           ) : (
-            <button type="button" className="secondary" data-testid="refine" onClick={() => setOpen(true)} disabled={busy}>
+            <button
+              type="button"
+              className="secondary"
+              data-testid="refine"
+              onClick={() => {
+                setPrompt(scene.imagePrompt);
+                setNarration(scene.narration);
+                setOpen(true);
+              }}
+              disabled={busy}
+            >
               Refine scene
             </button>
           )

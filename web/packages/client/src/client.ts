@@ -19,6 +19,7 @@ import {
   RetryJobDocument,
   UploadAssetDocument,
   ViewerDocument,
+  VoicesDocument,
   type AssetFieldsFragment,
   type CreateJobInput,
   type ExportFieldsFragment,
@@ -31,6 +32,7 @@ import {
   type RefineSceneInput,
   type TypedDocumentString,
   type ViewerQuery,
+  type VoicesQuery,
 } from "./generated/graphql.js";
 
 export type Job = JobFieldsFragment;
@@ -39,6 +41,7 @@ export type Asset = AssetFieldsFragment;
 export type Export = ExportFieldsFragment;
 export type JobProgress = JobProgressSubscription["jobProgress"];
 export type JobSummary = JobsQuery["jobs"]["edges"][number]["node"];
+export type Voice = VoicesQuery["voices"][number];
 
 /** Statuses after which a job changes no more (until a retry). */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELED"];
@@ -249,6 +252,11 @@ export class ReelforgeClient {
     return (await this.execute(ViewerDocument, {})).viewer;
   }
 
+  /** The voices the service's provider speaks with, of one language (or its base language) if given. */
+  async voices(language?: string | null): Promise<Voice[]> {
+    return (await this.execute(VoicesDocument, { language: language ?? null })).voices;
+  }
+
   async createJob(input: CreateJobInput): Promise<Job> {
     return (await this.execute(CreateJobDocument, { input })).createJob;
   }
@@ -287,7 +295,8 @@ export class ReelforgeClient {
   }
 
   /**
-   * Upload a jpg, png, mp4 or mov with the GraphQL multipart request spec. The
+   * Upload a jpg, png, mp4 or mov (a scene's still or clip), or an mp3, wav or m4a (a music
+   * track for `CreateJobInput.musicAssetId`) with the GraphQL multipart request spec. The
    * `apollo-require-preflight` header is what the service's CSRF guard asks for.
    */
   async upload(file: Blob, options: UploadOptions = {}): Promise<Asset> {

@@ -13,6 +13,7 @@ export {
   type Sink,
   type SocketState,
   type UploadOptions,
+  type Voice,
 } from "./client.js";
 export {
   ReelforgeError,

@@ -1,5 +1,6 @@
 export {
   useVideoGeneration,
+  type CreateJobOptions,
   type UploadProgress,
   type UseVideoGenerationOptions,
   type VideoGenerationActions,

@@ -14,15 +14,35 @@ import {
   type Job,
   type ReelforgeClient,
   type Scene,
+  type Voice,
 } from "./client.js";
 import { ReelforgeError, toReelforgeError } from "./errors.js";
 import {
   JobDocument,
+  type CaptionStyle,
   type CreateJobInput,
   type ExportTargetInput,
   type JobStatus,
+  type MusicMood,
   type RefineSceneInput,
 } from "./generated/graphql.js";
+
+/**
+ * What `create` takes: the brief and its settings. Anything left out gets the service's
+ * default: a voice-over in the brief's language, WORD captions and an UPBEAT music bed.
+ */
+export interface CreateJobOptions extends CreateJobInput {
+  /** A voice id from `voices()`; "default": the language's voice; null: no voice-over. */
+  voice?: string | null;
+  /** The voice-over's language tag (en, fr, pt-BR…); default: the brief's. */
+  language?: string | null;
+  /** Captions burned into the video (and written as .srt/.vtt): WORD, SENTENCE or NONE. */
+  captions?: CaptionStyle;
+  /** The mood of a generated music bed, or NONE. */
+  music?: MusicMood;
+  /** An uploaded mp3, wav or m4a used as the music bed instead of a generated one. */
+  musicAssetId?: string | null;
+}
 
 export interface UploadProgress {
   id: string;
@@ -51,8 +71,11 @@ export interface VideoGenerationState {
 }
 
 export interface VideoGenerationActions {
-  create: (input: CreateJobInput) => Promise<Job | null>;
+  create: (input: CreateJobOptions) => Promise<Job | null>;
+  /** The voices `create` can speak with (of one language if given). */
+  voices: (language?: string | null) => Promise<Voice[] | null>;
   upload: (file: Blob & { name?: string }) => Promise<Asset | null>;
+  /** A new image prompt, motion prompt, asset or narration ("" for silence) for one scene. */
   refineScene: (sceneIndex: number, input: RefineSceneInput) => Promise<Job | null>;
   approve: () => Promise<Job | null>;
   render: () => Promise<Job | null>;
@@ -221,6 +244,7 @@ export function useVideoGeneration(
   const actions = useMemo<VideoGenerationActions>(
     () => ({
       create: (input) => run(() => client.createJob(input), adopt),
+      voices: (language) => run(() => client.voices(language)),
       load: (id) => run(() => client.job(id), adopt),
       upload: async (file) => {
         const id = Math.random().toString(36).slice(2);

@@ -10,6 +10,7 @@ import {
   type SocketState,
 } from "../src/index.js";
 import { solidPng } from "../../../test-support/png.js";
+import { sineWav } from "../../../test-support/wav.js";
 import { startProxy } from "../../../test-support/proxy.js";
 
 const origin = inject("origin");
@@ -85,6 +86,69 @@ describe("ReelforgeClient against reelforge serve", () => {
     expect(raw.status).toBeGreaterThanOrEqual(400);
   });
 
+  it("lists the provider's voices, those of one language when asked", async () => {
+    const c = client();
+    const all = await c.voices();
+    expect(all.length).toBeGreaterThan(1);
+    expect(all.every((v) => v.id && v.name && v.language && v.provider)).toBe(true);
+    const french = await c.voices("fr");
+    expect(french.length).toBeGreaterThan(0);
+    expect(french.length).toBeLessThan(all.length);
+    expect(french.every((v) => v.language === "*" || v.language.split("-")[0] === "fr")).toBe(true);
+  });
+
+  it("creates jobs with the voice, language, captions and music asked for, each scene with its narration", async () => {
+    const c = client();
+    const voice = (await c.voices("fr"))[0]!;
+    const spoken = await c.createJob({
+      brief: "Un café glacé. Doux et intense. Essayez-le.",
+      sceneCount: 2,
+      targetDuration: 6,
+      voice: voice.id,
+      language: "fr",
+      captions: "SENTENCE",
+      music: "CALM",
+    });
+    expect(spoken).toMatchObject({ voice: voice.id, language: "fr", captions: "SENTENCE", music: "CALM", musicAssetId: null });
+    const planned = await waitForStatus(c, spoken.id, ["STORYBOARD_COMPLETE"]);
+    expect(planned.scenes).toHaveLength(2);
+    expect(planned.scenes.every((s) => s.narration.trim().length > 0)).toBe(true);
+
+    // Nothing chosen: the service's defaults (a voice for the language, WORD captions, a bed).
+    const defaults = await c.createJob({ brief: "Trail shoes. Grip on every rock.", sceneCount: 1, targetDuration: 3 });
+    expect(defaults.voice).toBeTruthy();
+    expect(defaults).toMatchObject({ captions: "WORD", music: "UPBEAT" });
+
+    // Everything off: a silent job without captions or music.
+    const silent = await c.createJob({
+      brief: "Trail shoes. Grip on every rock.",
+      sceneCount: 1,
+      targetDuration: 3,
+      voice: null,
+      captions: "NONE",
+      music: "NONE",
+    });
+    expect(silent).toMatchObject({ voice: null, captions: "NONE", music: "NONE" });
+
+    const unknown = await c.createJob({ brief: "Trail shoes.", voice: "no-such-voice" }).catch((e: unknown) => e);
+    expect(isReelforgeError(unknown, "BAD_USER_INPUT")).toBe(true);
+  });
+
+  it("takes an uploaded audio track as the music bed, and refuses a picture as one", async () => {
+    const c = client();
+    const track = await c.upload(new File([Buffer.from(sineWav(2))], "bed.wav", { type: "audio/wav" }));
+    expect(track.contentType).toMatch(/^audio\//);
+    expect(track.durationSeconds).toBeCloseTo(2, 0);
+    const job = await c.createJob({ brief: "Headphones. Just music.", sceneCount: 1, targetDuration: 3, musicAssetId: track.id });
+    expect(job.musicAssetId).toBe(track.id);
+
+    const picture = await c.upload(new File([Buffer.from(PNG_1x1)], "dot.png", { type: "image/png" }));
+    const refused = await c
+      .createJob({ brief: "Headphones. Just music.", musicAssetId: picture.id })
+      .catch((e: unknown) => e);
+    expect(isReelforgeError(refused, "BAD_USER_INPUT")).toBe(true);
+  });
+
   it("follows jobProgress and re-subscribes after the socket drops mid-render", async () => {
     const proxy = await startProxy(Number(new URL(origin).port));
     const states: SocketState[] = [];
@@ -119,7 +183,7 @@ describe("ReelforgeClient against reelforge serve", () => {
       expect(proxy.connections()).toBeGreaterThanOrEqual(2);
       expect(states).toContain("reconnecting");
       const last = updates.at(-1)!;
-      expect(last.status).toBe("COMPLETED");
+      expect(last.status, last.job.errorMessage ?? "").toBe("COMPLETED");
       expect(last.job.video?.durationSeconds).toBeGreaterThan(0);
     } finally {
       await proxy.close();

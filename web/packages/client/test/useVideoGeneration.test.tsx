@@ -105,6 +105,64 @@ describe("useVideoGeneration against reelforge serve", () => {
     expect(counts.active).toBe(0);
   });
 
+  it("creates with a voice, captions and music, re-records one scene's narration, and ends with caption files and the loudness", async () => {
+    const { client } = countingClient();
+    clients.push(client);
+    const { result } = renderHook(() => useVideoGeneration({ client }), { wrapper: strict });
+
+    let voices: Awaited<ReturnType<typeof result.current.voices>> = null;
+    await act(async () => {
+      voices = await result.current.voices("en");
+    });
+    const voice = voices!.find((v) => v.language !== "*") ?? voices![0]!;
+    await act(async () => {
+      await result.current.create({
+        brief: "Fresh bread every morning. Warm, golden, yours.",
+        sceneCount: 2,
+        targetDuration: 5,
+        voice: voice.id,
+        captions: "SENTENCE",
+        music: "CALM",
+      });
+    });
+    expect(result.current.job).toMatchObject({ voice: voice.id, captions: "SENTENCE", music: "CALM" });
+    await waitFor(() => expect(result.current.status).toBe("STORYBOARD_COMPLETE"), { timeout: 60_000 });
+    expect(result.current.scenes.every((s) => s.narration.length > 0)).toBe(true);
+
+    // A new line for the first scene: its narration changes, its still does not.
+    const line = "Golden crust, soft inside, baked at dawn.";
+    const still = result.current.scenes[0]!.image!.id;
+    await act(async () => {
+      await result.current.refineScene(0, { narration: line });
+    });
+    expect(result.current.error).toBeNull();
+    expect(result.current.scenes[0]?.narration).toBe(line);
+    await waitFor(() => expect(result.current.status).toBe("STORYBOARD_COMPLETE"), { timeout: 60_000 });
+    expect(result.current.scenes[0]?.image?.id).toBe(still);
+
+    await act(async () => {
+      await result.current.approve();
+    });
+    await act(async () => {
+      await result.current.render();
+    });
+    await waitFor(() => expect(result.current.status).toBe("COMPLETED"), { timeout: 120_000 });
+    const job = result.current.job!;
+
+    // The measured loudness of the final mix reaches the client (−14 LUFS is the target; how
+    // close the mix gets is the Python suite's to check, on the file), true peak ≤ −1 dBTP.
+    expect(job.video?.loudnessLufs).toBeGreaterThan(-17);
+    expect(job.video?.loudnessLufs).toBeLessThan(-11);
+    expect(job.video?.truePeakDb).toBeLessThanOrEqual(-1);
+
+    // The caption files beside the video, holding the new line.
+    const srt = await (await fetch(client.resolveUrl(job.captionsSrt!.url))).text();
+    const vtt = await (await fetch(client.resolveUrl(job.captionsVtt!.url))).text();
+    expect(srt).toMatch(/^1\r?\n\d\d:\d\d:\d\d,\d{3} --> /);
+    expect(vtt.startsWith("WEBVTT")).toBe(true);
+    for (const text of [srt, vtt]) expect(text.replace(/\s+/g, " ")).toContain("Golden crust");
+  });
+
   it("falls back to polling job(id) when websockets are unavailable", async () => {
     const closedPort = await freePort();
     const { client } = countingClient({ wsUrl: `ws://127.0.0.1:${closedPort}/graphql`, retryAttempts: 0 });

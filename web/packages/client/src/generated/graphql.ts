@@ -574,27 +574,27 @@ export type WordTiming = {
   text: Scalars['String']['output'];
 };
 
-export type AssetFieldsFragment = { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string };
+export type AssetFieldsFragment = { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string };
 
-export type SceneFieldsFragment = { index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null };
+export type SceneFieldsFragment = { index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
 
-export type ExportFieldsFragment = { id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null };
+export type ExportFieldsFragment = { id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
 
-export type JobFieldsFragment = { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> };
+export type JobFieldsFragment = { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
 
 export type CreateJobMutationVariables = Exact<{
   input: CreateJobInput;
 }>;
 
 
-export type CreateJobMutation = { createJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type CreateJobMutation = { createJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type UploadAssetMutationVariables = Exact<{
   file: Scalars['Upload']['input'];
 }>;
 
 
-export type UploadAssetMutation = { uploadAsset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } };
+export type UploadAssetMutation = { uploadAsset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } };
 
 export type RefineSceneMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
@@ -603,21 +603,21 @@ export type RefineSceneMutationVariables = Exact<{
 }>;
 
 
-export type RefineSceneMutation = { refineScene: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type RefineSceneMutation = { refineScene: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type ApproveStoryboardMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type ApproveStoryboardMutation = { approveStoryboard: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type ApproveStoryboardMutation = { approveStoryboard: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type RenderVideoMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type RenderVideoMutation = { renderVideo: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type RenderVideoMutation = { renderVideo: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type ExportVideoMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
@@ -625,28 +625,28 @@ export type ExportVideoMutationVariables = Exact<{
 }>;
 
 
-export type ExportVideoMutation = { exportVideo: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> };
+export type ExportVideoMutation = { exportVideo: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
 
 export type CancelJobMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type CancelJobMutation = { cancelJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type CancelJobMutation = { cancelJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type RetryJobMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type RetryJobMutation = { retryJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type RetryJobMutation = { retryJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type JobQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type JobQuery = { job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } };
+export type JobQuery = { job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type JobsQueryVariables = Exact<{
   first: Scalars['Int']['input'];
@@ -667,12 +667,19 @@ export type ModelsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ModelsQuery = { models: Array<{ kind: string, provider: string, model: string, estimatedCost: number }> };
 
+export type VoicesQueryVariables = Exact<{
+  language?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type VoicesQuery = { voices: Array<{ id: string, name: string, language: string, gender: string | null, provider: string }> };
+
 export type JobProgressSubscriptionVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type JobProgressSubscription = { jobProgress: { jobId: string, event: string | null, status: JobStatus, stage: string | null, progress: number, sceneIndex: number | null, message: string | null, actualCost: number, estimatedCost: number | null, updatedAt: string | null, job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, sourceAsset: { id: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, url: string } | null }> } } };
+export type JobProgressSubscription = { jobProgress: { jobId: string, event: string | null, status: JobStatus, stage: string | null, progress: number, sceneIndex: number | null, message: string | null, actualCost: number, estimatedCost: number | null, updatedAt: string | null, job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -702,6 +709,8 @@ export const AssetFieldsFragmentDoc = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
     `, {"fragmentName":"AssetFields"}) as unknown as TypedDocumentString<AssetFieldsFragment, unknown>;
@@ -713,6 +722,7 @@ export const SceneFieldsFragmentDoc = new TypedDocumentString(`
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -721,6 +731,9 @@ export const SceneFieldsFragmentDoc = new TypedDocumentString(`
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
     fragment AssetFields on Asset {
@@ -732,6 +745,8 @@ export const SceneFieldsFragmentDoc = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }`, {"fragmentName":"SceneFields"}) as unknown as TypedDocumentString<SceneFieldsFragment, unknown>;
 export const ExportFieldsFragmentDoc = new TypedDocumentString(`
@@ -758,6 +773,8 @@ export const ExportFieldsFragmentDoc = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }`, {"fragmentName":"ExportFields"}) as unknown as TypedDocumentString<ExportFieldsFragment, unknown>;
 export const JobFieldsFragmentDoc = new TypedDocumentString(`
@@ -773,6 +790,11 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -793,6 +815,12 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   thumbnail {
     ...AssetFields
   }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
+    ...AssetFields
+  }
   videoUrl
   exports {
     ...ExportFields
@@ -807,6 +835,8 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -816,6 +846,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -824,6 +855,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -855,6 +889,8 @@ export const CreateJobDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -864,6 +900,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -872,6 +909,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -900,6 +940,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -918,6 +963,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -940,6 +991,8 @@ export const UploadAssetDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }`) as unknown as TypedDocumentString<UploadAssetMutation, UploadAssetMutationVariables>;
 export const RefineSceneDocument = new TypedDocumentString(`
@@ -957,6 +1010,8 @@ export const RefineSceneDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -966,6 +1021,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -974,6 +1030,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1002,6 +1061,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1020,6 +1084,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -1042,6 +1112,8 @@ export const ApproveStoryboardDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -1051,6 +1123,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -1059,6 +1132,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1087,6 +1163,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1105,6 +1186,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -1127,6 +1214,8 @@ export const RenderVideoDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -1136,6 +1225,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -1144,6 +1234,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1172,6 +1265,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1190,6 +1288,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -1212,6 +1316,8 @@ export const ExportVideoDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment ExportFields on Export {
@@ -1243,6 +1349,8 @@ export const CancelJobDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -1252,6 +1360,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -1260,6 +1369,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1288,6 +1400,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1306,6 +1423,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -1328,6 +1451,8 @@ export const RetryJobDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -1337,6 +1462,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -1345,6 +1471,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1373,6 +1502,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1391,6 +1525,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -1413,6 +1553,8 @@ export const JobDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -1422,6 +1564,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -1430,6 +1573,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1458,6 +1604,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1476,6 +1627,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
@@ -1534,6 +1691,17 @@ export const ModelsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ModelsQuery, ModelsQueryVariables>;
+export const VoicesDocument = new TypedDocumentString(`
+    query Voices($language: String) {
+  voices(language: $language) {
+    id
+    name
+    language
+    gender
+    provider
+  }
+}
+    `) as unknown as TypedDocumentString<VoicesQuery, VoicesQueryVariables>;
 export const JobProgressDocument = new TypedDocumentString(`
     subscription JobProgress($jobId: ID!) {
   jobProgress(jobId: $jobId) {
@@ -1561,6 +1729,8 @@ export const JobProgressDocument = new TypedDocumentString(`
   height
   durationSeconds
   originalFilename
+  loudnessLufs
+  truePeakDb
   url
 }
 fragment SceneFields on Scene {
@@ -1570,6 +1740,7 @@ fragment SceneFields on Scene {
   motionPrompt
   duration
   status
+  narration
   image {
     ...AssetFields
   }
@@ -1578,6 +1749,9 @@ fragment SceneFields on Scene {
   }
   sourceAsset {
     id
+  }
+  voiceOver {
+    ...AssetFields
   }
 }
 fragment ExportFields on Export {
@@ -1606,6 +1780,11 @@ fragment JobFields on Job {
   sceneCount
   targetDuration
   style
+  voice
+  language
+  captions
+  music
+  musicAssetId
   storyboardVersion
   approved
   approvedAt
@@ -1624,6 +1803,12 @@ fragment JobFields on Job {
     ...AssetFields
   }
   thumbnail {
+    ...AssetFields
+  }
+  captionsVtt {
+    ...AssetFields
+  }
+  captionsSrt {
     ...AssetFields
   }
   videoUrl
