@@ -47,6 +47,11 @@ async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
             REPLICATE_BASE_URL=f"http://{host}",
             REPLICATE_POLL_INTERVAL="0.05",
             LOG_LEVEL="WARNING",
+            # The dead worker's lease lapses and the sweep takes its task back in seconds.
+            WORKER_HEARTBEAT_TTL="2",
+            SWEEP_INTERVAL="1",
+            # Answer the stuck still's create at once (Prefer: wait would hold it 60 s).
+            REPLICATE_PREFER_WAIT="0",
         )
         worker_log = tmp_path / "worker.log"
         job = await create_job(client, sceneCount=2)
@@ -67,9 +72,8 @@ async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
             worker.wait(30)
         assert (fake.kind_count("plan"), fake.kind_count("image")) == (1, 2)
 
-        # arq's in-progress marker outlives a killed worker (for job_timeout); recovering
-        # from that is issue 14's (heartbeats): here the marker is cleared by hand.
-        await runtime.redis.delete(f"arq:in-progress:storyboard:{job['id']}")
+        # arq's in-progress marker outlives the killed worker; the restarted worker's sweep
+        # finds no live lease behind it and queues the task again.
         assert fake.release_stuck() == 1  # the still finishes at the provider meanwhile
         worker = start_worker(worker_env, worker_log)
         try:
