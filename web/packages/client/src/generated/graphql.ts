@@ -203,7 +203,7 @@ export type JobProgress = {
   actualCost: Scalars['Float']['output'];
   estimatedCost: Maybe<Scalars['Float']['output']>;
   event: Maybe<Scalars['String']['output']>;
-  /** The whole job as it is now (read through the cache) */
+  /** The whole job as it is now */
   job: Job;
   jobId: Scalars['ID']['output'];
   message: Maybe<Scalars['String']['output']>;
