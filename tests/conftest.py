@@ -44,20 +44,33 @@ def _reachable(host: str, port: int) -> bool:
 # -- Redis: embedded Valkey, or a private logical database on the CI server ----------------
 
 
+REDIS_CLAIM = "reelforge-test:db:"  # in database 0: which logical database a run holds
+
+
+def _claim_redis_db(admin: Any) -> int:
+    """A logical database (1–15) no other test process holds (pytest-xdist workers, another
+    run); a claim left by a killed run expires after two hours."""
+    for db in random.sample(range(1, 16), 15):
+        if admin.set(f"{REDIS_CLAIM}{db}", os.getpid(), nx=True, ex=7200):
+            return db
+    pytest.fail("every Redis logical database 1–15 is held by another test run", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if CI:
         if not _reachable("127.0.0.1", 6379):
             pytest.fail("CI=true but Redis at 127.0.0.1:6379 is unreachable", pytrace=False)
-        db = random.randint(1, 15)  # a logical database of our own, flushed before and after
-        url = f"{CI_REDIS}/{db}"
         import redis as sync_redis
 
+        db = _claim_redis_db(sync_redis.Redis.from_url(f"{CI_REDIS}/0"))
+        url = f"{CI_REDIS}/{db}"
         client = sync_redis.Redis.from_url(url)
         client.flushdb()
         yield url
         client.flushdb()
         client.close()
+        sync_redis.Redis.from_url(f"{CI_REDIS}/0").delete(f"{REDIS_CLAIM}{db}")
         return
     from reelforge.embedded import EmbeddedValkey
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -48,7 +49,7 @@ def cli_token(tmp_path: Path, client: str = "acme", user: str = "alice") -> str:
     return result.stdout.decode().strip()
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> httpx.Response:
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -76,21 +77,22 @@ def replicate_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
     )
 
 
-def graphql(base: str, token: str, query: str) -> dict[str, object]:
-    body = httpx.post(
+def graphql(base: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
+    """POST one operation with its variables; fails the test on any error."""
+    body: dict[str, Any] = httpx.post(
         f"{base}/graphql",
-        json={"query": query},
+        json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+        timeout=30,
     ).json()
     assert not body.get("errors"), body
-    data: dict[str, object] = body["data"]
+    data: dict[str, Any] = body["data"]
     return data
 
 
 def job_status(base: str, token: str, job_id: str) -> str:
-    data = graphql(base, token, f'{{ job(id: "{job_id}") {{ status }} }}')
-    return str(data["job"]["status"])  # type: ignore[index]
+    data = graphql(base, token, "query($id: ID!) { job(id: $id) { status } }", id=job_id)
+    return str(data["job"]["status"])
 
 
 def start_serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

@@ -213,13 +213,7 @@ async def voice_for(run: Run, job: Job, params: JobParams, scene: Scene) -> Scen
         return await provider.speak(request, existing_id=existing_id, on_created=on_created)
 
     async def store(unit: UnitOfWork, result: SpeechResult) -> tuple[Asset, dict[str, Any]]:
-        asset = await AssetStore(unit, run.runtime.blobs).store_bytes(
-            result.data,
-            client_id=job.client_id,
-            job_id=job.id,
-            kind=AssetKind.AUDIO,
-            content_type=result.content_type,
-        )
+        asset = await store_audio(run, job, unit, result.data, result.content_type)
         return asset, {"words": words_to_json(result.words)}
 
     outcome = await Ledger(run).predict(
@@ -248,20 +242,26 @@ async def music_for(run: Run, job: Job, params: JobParams, duration: float) -> s
         return await provider.compose(request, existing_id=existing_id, on_created=on_created)
 
     async def store(unit: UnitOfWork, result: MediaResult) -> tuple[Asset, None]:
-        asset = await AssetStore(unit, run.runtime.blobs).store_bytes(
-            result.data,
-            client_id=job.client_id,
-            job_id=job.id,
-            kind=AssetKind.AUDIO,
-            content_type=result.content_type,
-        )
-        return asset, None
+        return await store_audio(run, job, unit, result.data, result.content_type), None
 
     outcome = await Ledger(run).predict(
         PredictionKind.MUSIC, request, call, store, lambda r: r.meta
     )
     assert outcome.asset is not None
     return outcome.asset.storage_key
+
+
+async def store_audio(
+    run: Run, job: Job, unit: UnitOfWork, data: bytes, content_type: str
+) -> Asset:
+    """A voice-over or a music bed, stored as an audio asset of the job."""
+    return await AssetStore(unit, run.runtime.blobs).store_bytes(
+        data,
+        client_id=job.client_id,
+        job_id=job.id,
+        kind=AssetKind.AUDIO,
+        content_type=content_type,
+    )
 
 
 async def normalise(

@@ -24,6 +24,7 @@ from reelforge.embedded import EmbeddedValkey
 from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.startup import free_port
+from tests.processes import graphql
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = "r8_chaos_token_for_the_fake"
@@ -52,7 +53,7 @@ class Cluster:
     fake_latency: float = 0.3
     fake_create_latency: float = 0.0
     heartbeat_ttl: float = 3.0
-    sweep_interval: int = 5
+    sweep_interval: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -205,15 +206,7 @@ class Cluster:
         return self._token
 
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        body: dict[str, Any] = httpx.post(
-            f"{self.api_url}/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-        ).json()
-        assert not body.get("errors"), body
-        data: dict[str, Any] = body["data"]
-        return data
+        return graphql(self.api_url, self.token, query, **variables)
 
     def create_job(self, scenes: int = 2) -> str:
         data = self.graphql(

@@ -17,7 +17,7 @@ from tests.chaos.harness import Cluster
 @pytest.fixture
 def cluster(tmp_path: Path, postgres_url: str | None, database_url: str) -> Iterator[Cluster]:
     # Real processes share one database: SQLite file (migrated by serve) or the CI PostgreSQL.
-    c = Cluster(tmp_path, database_url=postgres_url and database_url, fake_latency=0.5)
+    c = Cluster(tmp_path, database_url=postgres_url and database_url, fake_latency=0.2)
     try:
         yield c
     finally:
