@@ -51,7 +51,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                 await transcode(
                     source_path,
                     tmp,
-                    aspect=target.aspect_ratio,
+                    aspect=target.aspect,
                     resolution=target.resolution,
                     container=cast(Container, target.container),  # validated by ExportTarget
                     fit=cast(Fit, target.fit),

@@ -62,7 +62,7 @@ async def render(run: Run) -> None:
     if not job.approved:
         raise RuntimeError("render of an unapproved job")  # the service never queues one
     params = job_params(job)
-    fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+    fmt = ClipFormat.for_output(params.aspect, params.resolution)
     scenes = load_scenes(job.storyboard_data)
     normalised: dict[int, str] = {}
     rendered: dict[int, Scene] = {}
@@ -149,7 +149,7 @@ async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
     if scene.source_asset_id and scene.source_asset_id != scene.image_asset_id:
         return None  # the client's own clip is used as it is
     params = job_params(job)
-    fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+    fmt = ClipFormat.for_output(params.aspect, params.resolution)
     still, data = await run.blob(scene.image_asset_id)
     return ClipRequest(
         image=data,
@@ -159,7 +159,7 @@ async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
         duration=scene.duration,
         width=fmt.width,
         height=fmt.height,
-        aspect_ratio=params.aspect_ratio,
+        aspect_ratio=params.aspect,
         seed=scene_seed(job.id, scene.index),
     )
 

@@ -93,14 +93,14 @@ class JobService:
         (narration sized at the speaking rate, about six characters a word)."""
         provider = self.rt.provider
         count = params.scene_count or 1
-        per_scene = params.target_duration / count
+        per_scene = params.duration / count
         total = count * provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
         if params.voice is not None and isinstance(provider, SpeechProvider):
-            words = round(params.target_duration * SPEAKING_RATE_WPS)
+            words = round(params.duration * SPEAKING_RATE_WPS)
             total += provider.estimate_speech(" ".join(["words"] * words))
         wants_bed = params.music is not None and params.music_asset_id is None
         if wants_bed and isinstance(provider, MusicProvider):
-            total += provider.estimate_music(params.target_duration)
+            total += provider.estimate_music(params.duration)
         return total
 
     async def budget_remaining(self) -> float | None:

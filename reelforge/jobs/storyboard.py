@@ -63,7 +63,7 @@ async def generate_storyboard(run: Run) -> None:
                 ),
             )
         )
-    fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+    fmt = ClipFormat.for_output(params.aspect, params.resolution)
     total = len(scenes)
 
     def progress(current: list[Scene]) -> int:
@@ -102,7 +102,7 @@ async def generate_storyboard(run: Run) -> None:
 
 async def plan_scenes(run: Run, job: Job, params: JobParams) -> list[Scene]:
     count = params.scene_count or 1
-    default_duration = params.target_duration / count
+    default_duration = params.duration / count
     explicit: list[SceneParams] = params.scenes
     if not explicit:
         planned = await plan(run, job, params, count)
@@ -144,9 +144,9 @@ async def plan(run: Run, job: Job, params: JobParams, count: int) -> list[Planne
     request = PlanRequest(
         brief=job.prompt,
         scene_count=count,
-        target_duration=params.target_duration,
+        target_duration=params.duration,
         style=params.style,
-        aspect_ratio=params.aspect_ratio,
+        aspect_ratio=params.aspect,
     )
     provider = run.runtime.provider
 
@@ -185,7 +185,7 @@ async def still_for(run: Run, job: Job, params: JobParams, scene: Scene, fmt: Cl
         prompt=scene.image_prompt,
         width=fmt.width,
         height=fmt.height,
-        aspect_ratio=params.aspect_ratio,
+        aspect_ratio=params.aspect,
         seed=scene_seed(job.id, scene.index),
         title=scene.description[:120],
     )

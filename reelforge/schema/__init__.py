@@ -78,7 +78,8 @@ class Mutation:
     )
     upload_asset: Asset = strawberry.mutation(
         resolver=asset_resolvers.upload_asset,
-        description="Upload a jpg, png, mp4 or mov, or an mp3, wav or m4a music track (≤ 50 MB)",
+        description="Upload a jpg, png, mp4 or mov, an mp3, wav or m4a music track, or a ttf "
+        "or otf font for a brand kit (≤ 50 MB)",
     )
     refine_scene: Job = strawberry.mutation(
         resolver=job_resolvers.refine_scene, description="Change one scene; clears the approval"
