@@ -56,8 +56,12 @@ class BrandService:
     async def save(self, kit_id: str | None, values: Brand) -> BrandKit:
         """Create a kit, or replace every value of the client's kit `kit_id`."""
         brand = values.validated()
-        await self._check_asset(brand.logo_asset_id, "logoAssetId", LOGO_CONTENT_TYPES, "a png or jpg")
-        await self._check_asset(brand.font_asset_id, "fontAssetId", FONT_CONTENT_TYPES, "a ttf or otf font")
+        await self._check_asset(
+            brand.logo_asset_id, "logoAssetId", LOGO_CONTENT_TYPES, "a png or jpg"
+        )
+        await self._check_asset(
+            brand.font_asset_id, "fontAssetId", FONT_CONTENT_TYPES, "a ttf or otf font"
+        )
         fields = {
             "name": brand.name,
             "logo_asset_id": brand.logo_asset_id,

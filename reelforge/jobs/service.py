@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time
 import structlog
 
 from reelforge.auth import Principal
+from reelforge.brands.service import BrandService
 from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, BudgetExceeded, Conflict, Forbidden
 from reelforge.jobs.params import DEFAULT_VOICE, ExportTarget, JobParams, validated_narration
@@ -169,6 +170,10 @@ class JobService:
     async def create(self, params: JobParams) -> Job:
         params = params.validated()
         params = replace(params, voice=self.resolve_voice(params))
+        if params.brand_kit_id is not None:
+            # The job keeps a copy: changing or deleting the kit later never changes it.
+            brand = await BrandService(self.unit, self.principal).brand(params.brand_kit_id)
+            params = replace(params, brand=brand)
         if params.music_asset_id is not None:
             found = await self.assets.get_many(
                 [params.music_asset_id], client_id=self.principal.client_id

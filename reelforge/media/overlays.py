@@ -44,6 +44,9 @@ class SafeZone:
             round(height * self.bottom),
         )
 
+    def key(self) -> str:
+        return f"{self.top:g}-{self.bottom:g}-{self.left:g}-{self.right:g}"
+
 
 # By aspect ratio. Vertical video loses its top (account name, sound) and a large bottom
 # band (caption, buttons) to the app's UI; Meta's Stories/Reels guidance keeps 14 % top and
@@ -203,15 +206,18 @@ class Headline:
     font_id: str | None  # what the key names
     color: str  # '#rrggbb' text
     background: str  # '#rrggbb' band
-    below: int = 0  # pixels to leave under the top of the safe zone (a top-corner logo)
+    under_logo: bool = False  # a logo in a top corner: the headline goes below it
 
     def key(self) -> str:
-        return _digest("headline", self.text, self.font_id, self.color, self.background, self.below)
+        return _digest(
+            "headline", self.text, self.font_id, self.color, self.background, self.under_logo
+        )
 
     def filter(self, frame: Frame) -> str:
         left, right, top, _bottom = frame.margins()
         base = max(10, round(frame.short_side * HEADLINE_SCALE))
         pad = max(4, base // 4)
+        below = round(frame.short_side * LOGO_SCALE) + pad if self.under_logo else 0
         text, size = _fitted_text(
             self.text, frame.fmt.width - left - right - 2 * pad, base, max_lines=2
         )
@@ -223,7 +229,7 @@ class Headline:
             size,
             ffmpeg_color(self.color),
             x="(w-text_w)/2",
-            y=str(top + self.below + pad),
+            y=str(top + below + pad),
             box="1",
             boxcolor=ffmpeg_color(self.background, 0.85),
             boxborderw=str(pad),

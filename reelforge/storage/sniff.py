@@ -256,7 +256,7 @@ def check_font_tables(data: bytes, kind: MediaKind) -> None:
         if offset + length > len(data):
             raise bad
         tables[record[:4]] = (offset, length)
-    if not _REQUIRED_TABLES <= tables.keys():
+    if not tables.keys() >= _REQUIRED_TABLES:
         raise bad
     if not any(outline <= tables.keys() for outline in _OUTLINES[kind.name]):
         raise bad
@@ -269,16 +269,17 @@ def check_font_tables(data: bytes, kind: MediaKind) -> None:
 async def _verify_font(path: Path, kind: MediaKind) -> None:
     """The table directory, then FFmpeg (FreeType) must draw text with the font."""
     check_font_tables(await asyncio.to_thread(path.read_bytes), kind)
+    await run_ffmpeg_inputs(_draw_with_font(path), timeout=DECODE_TIMEOUT)
+
+
+def _draw_with_font(path: Path) -> list[str]:
     font = filter_value(str(path.absolute()))
-    await run_ffmpeg_inputs(
-        [
-            "-xerror",
-            *("-f", "lavfi", "-i", "color=c=black:s=64x64:d=0.04"),
-            *("-vf", f"drawtext=fontfile={font}:text=Ag:fontsize=24"),
-            *("-frames:v", "1", "-f", "null", "-"),
-        ],
-        timeout=DECODE_TIMEOUT,
-    )
+    return [
+        "-xerror",
+        *("-f", "lavfi", "-i", "color=c=black:s=64x64:d=0.04"),
+        *("-vf", f"drawtext=fontfile={font}:text=Ag:fontsize=24"),
+        *("-frames:v", "1", "-f", "null", "-"),
+    ]
 
 
 async def verify_media(path: Path, kind: MediaKind) -> MediaInfo | AudioInfo | None:
