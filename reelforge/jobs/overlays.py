@@ -15,6 +15,7 @@ from reelforge.jobs.scenes import Scene
 from reelforge.jobs.soundtrack import captions_for
 from reelforge.media.overlays import (
     FONT_FILE,
+    SAFE_ZONES,
     EndCard,
     Headline,
     Logo,
@@ -55,6 +56,20 @@ async def open_art(run: Run, params: JobParams, files: contextlib.AsyncExitStack
 def safe_zone(params: JobParams) -> SafeZone | None:
     """The platform's safe zone; None: the one of the frame's aspect ratio."""
     return params.preset.safe_zone if params.preset else None
+
+
+def drawn_zone(params: JobParams, scenes: list[Scene]) -> SafeZone | None:
+    """The safe zone the job's video has things drawn in (what a cropping export must
+    keep), or None when nothing was drawn on it."""
+    drawn = (
+        params.captions != "none"
+        or params.brand is not None
+        or params.cta is not None
+        or any(s.headline for s in scenes)
+    )
+    if not drawn:
+        return None
+    return safe_zone(params) or SAFE_ZONES[params.aspect]
 
 
 def scene_overlays(params: JobParams, scene: Scene, art: Art, *, last: bool) -> list[Overlay]:

@@ -59,6 +59,30 @@ def fit_filter(width: int, height: int, fit: Fit) -> str:
     )
 
 
+def safe_crop_filter(source: tuple[int, int], width: int, height: int, keep: SafeZone) -> str:
+    """Fill ``width`` x ``height`` from a ``source`` (w, h) frame, cropping no further than
+    its safe zone ``keep``: what was drawn inside it (captions, logo, headline, the end
+    card) stays whole; where the shapes differ too much, the rest is padded with black."""
+    sw, sh = source
+    left, right, top, bottom = keep.margins(sw, sh)
+    safe_w, safe_h = sw - left - right, sh - top - bottom
+    scale = min(max(width / sw, height / sh), width / safe_w, height / safe_h)
+    nw, nh = _even_floor(sw * scale), _even_floor(sh * scale)
+    cw, ch = min(nw, width), min(nh, height)
+    # Centred on the safe zone's centre, within the scaled frame.
+    cx, cy = (left + safe_w / 2) * nw / sw, (top + safe_h / 2) * nh / sh
+    x = round(min(max(cx - cw / 2, 0), nw - cw))
+    y = round(min(max(cy - ch / 2, 0), nh - ch))
+    return (
+        f"scale=trunc(iw*sar/2)*2:ih,setsar=1,scale={nw}:{nh},crop={cw}:{ch}:{x}:{y},"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1"
+    )
+
+
+def _even_floor(value: float) -> int:
+    return max(2, int(value) // 2 * 2)
+
+
 def ken_burns_filter(fmt: ClipFormat, *, frames: int, seed: int) -> str:
     """A seeded slow zoom (in or out) with a drift between two points, ``frames`` long."""
     rng = random.Random(seed)

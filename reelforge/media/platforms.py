@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reelforge.media.ffmpeg import MediaInfo
 from reelforge.media.overlays import SAFE_ZONES, SafeZone
 
 MB = 1_000_000
@@ -228,3 +229,42 @@ def duration_problem(p: Preset, seconds: float) -> Problem | None:
             f"{p.label} runs {p.min_seconds:g}–{p.max_seconds:g} s; this is {seconds:g} s",
         )
     return None
+
+
+def check_file(p: Preset, size_bytes: int, info: MediaInfo) -> list[dict[str, object]]:
+    """The file measured against each of ``p``'s rules that a file can break: one entry
+    per rule, {"rule", "passed", "limit", "actual"}."""
+    checks: list[tuple[str, bool, float, float]] = [
+        ("max_bytes", size_bytes <= p.max_bytes, p.max_bytes, size_bytes),
+        (
+            "min_seconds",
+            info.duration_seconds >= p.min_seconds - 0.05,
+            p.min_seconds,
+            info.duration_seconds,
+        ),
+        (
+            "max_seconds",
+            info.duration_seconds <= p.max_seconds,
+            p.max_seconds,
+            info.duration_seconds,
+        ),
+        ("min_width", info.width >= p.min_width, p.min_width, info.width),
+        ("min_height", info.height >= p.min_height, p.min_height, info.height),
+    ]
+    if p.min_bytes:
+        checks.append(("min_bytes", size_bytes >= p.min_bytes, p.min_bytes, size_bytes))
+    if p.max_side is not None:
+        side = max(info.width, info.height)
+        checks.append(("max_side", side <= p.max_side, p.max_side, side))
+    if p.min_video_kbps is not None:
+        kbps = info.video_kbps or 0
+        checks.append(("min_video_kbps", kbps >= p.min_video_kbps, p.min_video_kbps, kbps))
+    if p.min_audio_kbps is not None and info.has_audio:
+        kbps = info.audio_kbps or 0
+        checks.append(("min_audio_kbps", kbps >= p.min_audio_kbps, p.min_audio_kbps, kbps))
+    if p.max_fps is not None:
+        checks.append(("max_fps", info.fps < p.max_fps, p.max_fps, info.fps))
+    return [
+        {"rule": rule, "passed": passed, "limit": float(limit), "actual": float(actual)}
+        for rule, passed, limit, actual in checks
+    ]
