@@ -188,9 +188,10 @@ class JobParams:
             platform=self.platform,
             brand_kit_id=self.brand_kit_id,
             brand=self.brand,
-            call_to_action=call_to_action(self.call_to_action, "callToAction")
-            if self.call_to_action is not None
-            else None,
+            # "" (no end card) stays "": None would fall back to the kit's.
+            call_to_action=None
+            if self.call_to_action is None
+            else call_to_action(self.call_to_action, "callToAction") or "",
             headlines=self.headlines,
         )
 
