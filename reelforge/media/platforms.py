@@ -268,3 +268,35 @@ def check_file(p: Preset, size_bytes: int, info: MediaInfo) -> list[dict[str, ob
         {"rule": rule, "passed": passed, "limit": float(limit), "actual": float(actual)}
         for rule, passed, limit, actual in checks
     ]
+
+
+def markdown_table() -> str:
+    """The README's table of presets, written from PRESETS (a test keeps them equal)."""
+
+    def size(n: int) -> str:
+        return f"{n / GB:g} GB" if n >= GB else f"{n / MB:g} MB"
+
+    lines = [
+        "| Platform | Placement | Ratio | Frame (px) | Length | File | Rates "
+        "| Safe zone: top / bottom / left / right | Sources |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in PRESETS.values():
+        z = p.safe_zone
+        frame = f"≥ {p.min_width}×{p.min_height}"
+        if p.max_side:
+            frame += f", ≤ {p.max_side} a side"
+        file = f"≤ {size(p.max_bytes)}" + (f", ≥ {p.min_bytes // 1000} KB" if p.min_bytes else "")
+        rates = [
+            f"video ≥ {p.min_video_kbps} kbps" if p.min_video_kbps else "",
+            f"audio ≥ {p.min_audio_kbps} kbps" if p.min_audio_kbps else "",
+            f"< {p.max_fps:g} fps" if p.max_fps else "",
+        ]
+        zone = f"{z.top:.0%} / {z.bottom:.0%} / {z.left:.0%} / {z.right:.0%}"
+        sources = " ".join(f"[{i + 1}]({url})" for i, url in enumerate(p.sources))
+        lines.append(
+            f"| `{p.platform.name}` | {p.label} | {p.aspect_ratio} | {frame} "
+            f"| {p.min_seconds:g}–{p.max_seconds:g} s | {file} "
+            f"| {', '.join(r for r in rates if r) or '—'} | {zone} | {sources} |"
+        )
+    return "\n".join(lines)

@@ -18,7 +18,7 @@ import pytest
 
 from reelforge.media.ffmpeg import ffmpeg_exe, probe
 from reelforge.media.overlays import FONT_FILE, LOGO_SCALE
-from reelforge.media.platforms import PRESETS, Platform
+from reelforge.media.platforms import PRESETS, Platform, markdown_table
 from reelforge.providers.base import PlanRequest, PredictionKind, input_hash
 from reelforge.providers.planning import plan_prompt
 from reelforge.providers.preview import preview_storyboard
@@ -436,3 +436,8 @@ def test_plans_paid_for_before_platforms_existed_are_still_found() -> None:
 def test_every_presets_default_duration_keeps_its_own_rule(platform: Platform) -> None:
     p = PRESETS[platform]
     assert p.min_seconds <= p.default_seconds <= p.max_seconds
+
+
+def test_the_readmes_preset_table_is_the_presets_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
