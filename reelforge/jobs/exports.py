@@ -44,8 +44,6 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
         await repo.update_export(export_id, status=ExportStatus.PROCESSING.value)
     target = ExportTarget(**export.format)
     rules = target.preset
-    params = job_params(job)
-    keep = drawn_zone(params, load_scenes(job.storyboard_data))
     last_reported = [0]
 
     async def on_progress(fraction: float) -> None:
@@ -55,6 +53,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
             await set_export(runtime, export_id, progress=percent)
 
     try:
+        keep = drawn_zone(job_params(job), load_scenes(job.storyboard_data))
         with runtime.blobs.temp_path(f".{target.container}") as tmp:
             async with runtime.blobs.local(source.storage_key) as source_path:
                 await transcode(

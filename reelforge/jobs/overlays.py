@@ -69,7 +69,7 @@ def drawn_zone(params: JobParams, scenes: list[Scene]) -> SafeZone | None:
     )
     if not drawn:
         return None
-    return safe_zone(params) or SAFE_ZONES[params.aspect]
+    return safe_zone(params) or SAFE_ZONES.get(params.aspect_ratio or "")
 
 
 def scene_overlays(params: JobParams, scene: Scene, art: Art, *, last: bool) -> list[Overlay]:

@@ -114,8 +114,9 @@ class PlatformPreset:
     min_seconds: float
     max_seconds: float
     default_seconds: float = strawberry.field(description="A job's targetDuration when not given")
-    min_bytes: int
-    max_bytes: int
+    # Floats: a 4 GB cap is past GraphQL's 32-bit Int.
+    min_bytes: float = strawberry.field(description="Bytes")
+    max_bytes: float = strawberry.field(description="Bytes")
     min_video_kbps: int | None
     min_audio_kbps: int | None
     max_fps: float | None = strawberry.field(description="The frame rate stays below this")
