@@ -15,6 +15,7 @@ import structlog
 
 from reelforge.config import ConfigError, Settings, get_settings
 from reelforge.media.formats import ASPECT_RATIOS, RESOLUTIONS
+from reelforge.media.platforms import Platform
 from reelforge.observability.logging import configure_logging
 from reelforge.startup import dev_token, migrate, prepare, redis_for, server_config, tune_gc
 
@@ -141,7 +142,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_gen = sub.add_parser("generate", help="brief → storyboard → approve → render → video file")
     p_gen.add_argument("brief")
     p_gen.add_argument("--scenes", type=int, default=4)
-    p_gen.add_argument("--aspect", default="16:9", choices=ASPECT_RATIOS)
+    p_gen.add_argument(
+        "--aspect", default=None, choices=ASPECT_RATIOS, help="default: the platform's, else 16:9"
+    )
+    p_gen.add_argument(
+        "--platform",
+        default=None,
+        choices=[p.value for p in Platform],
+        help="where the ad runs: its rules are checked, its safe zone kept clear",
+    )
+    p_gen.add_argument(
+        "--brand-kit", default=None, help="a brand kit id (saveBrandKit; see the brandKits query)"
+    )
+    p_gen.add_argument(
+        "--cta", default=None, help="the end card's call to action (over the brand kit's)"
+    )
+    p_gen.add_argument(
+        "--headlines", action="store_true", help="a headline on each scene, written by the planner"
+    )
     p_gen.add_argument("--resolution", default="720p", choices=list(RESOLUTIONS))
     p_gen.add_argument("--duration", type=float, default=None, help="seconds (default 3 per scene)")
     p_gen.add_argument("--style", default=None)

@@ -27,6 +27,14 @@ JOB_FIELDS = """
 """
 
 
+ASPECT_NAMES = {
+    "16:9": "LANDSCAPE_16_9",
+    "9:16": "PORTRAIT_9_16",
+    "1:1": "SQUARE_1_1",
+    "4:5": "PORTRAIT_4_5",
+}
+
+
 class GenerateError(RuntimeError):
     pass
 
@@ -108,27 +116,33 @@ async def drive(base_url: str, token: str, args: argparse.Namespace) -> int:
             if upload.status_code != 201:
                 raise GenerateError(f"music track refused: {upload.text}")
             music["musicAssetId"] = upload.json()["asset"]["id"]
+        job_input: dict[str, Any] = {
+            "brief": args.brief,
+            "sceneCount": args.scenes,
+            "resolution": {"480p": "R480P", "720p": "R720P", "1080p": "R1080P"}[args.resolution],
+            "style": args.style,
+            "voice": None if args.voice == "none" else args.voice,
+            "language": args.language,
+            "captions": args.captions.upper(),
+            "headlines": args.headlines,
+            **music,
+        }
+        if args.platform:
+            # The platform decides the shape and, unless given, the length.
+            job_input["platform"] = args.platform.upper()
+            if args.duration:
+                job_input["targetDuration"] = args.duration
+        else:
+            job_input["targetDuration"] = duration
+        if args.aspect or not args.platform:
+            job_input["aspectRatio"] = ASPECT_NAMES[args.aspect or "16:9"]
+        if args.brand_kit:
+            job_input["brandKitId"] = args.brand_kit
+        if args.cta is not None:
+            job_input["callToAction"] = args.cta
         created = await client.call(
             f"mutation($input: CreateJobInput!) {{ createJob(input: $input) {{ {JOB_FIELDS} }} }}",
-            input={
-                "brief": args.brief,
-                "sceneCount": args.scenes,
-                "aspectRatio": {
-                    "16:9": "LANDSCAPE_16_9",
-                    "9:16": "PORTRAIT_9_16",
-                    "1:1": "SQUARE_1_1",
-                    "4:5": "PORTRAIT_4_5",
-                }[args.aspect],
-                "resolution": {"480p": "R480P", "720p": "R720P", "1080p": "R1080P"}[
-                    args.resolution
-                ],
-                "targetDuration": duration,
-                "style": args.style,
-                "voice": None if args.voice == "none" else args.voice,
-                "language": args.language,
-                "captions": args.captions.upper(),
-                **music,
-            },
+            input=job_input,
         )
         job_id = created["createJob"]["id"]
         sys.stderr.write(f"  job {job_id}\n")

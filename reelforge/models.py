@@ -207,6 +207,9 @@ class Export(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     asset_id: Mapped[str | None] = mapped_column(String(36))
     error: Mapped[str | None] = mapped_column(Text)
+    # A platform export's file measured against its platform's rules: one entry per rule,
+    # {"rule", "passed", "limit", "actual"} (migration 0006).
+    platform_checks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
     )
@@ -218,6 +221,33 @@ class Export(Base):
     )
 
     __table_args__ = (Index("ix_exports_status_updated", "status", "updated_at"),)
+
+
+class BrandKit(Base):
+    """A client's brand: logo, colours, font and call to action, reused by its jobs
+    (migration 0006). Jobs keep a copy of it (params.brand)."""
+
+    __tablename__ = "brand_kits"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    logo_asset_id: Mapped[str | None] = mapped_column(String(36))
+    font_asset_id: Mapped[str | None] = mapped_column(String(36))
+    primary_color: Mapped[str] = mapped_column(String(7))
+    secondary_color: Mapped[str] = mapped_column(String(7))
+    call_to_action: Mapped[str | None] = mapped_column(String(60))
+    logo_corner: Mapped[str] = mapped_column(String(16))
+    logo_opacity: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.current_timestamp()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        default=utcnow,
+        onupdate=utcnow,
+        server_default=func.current_timestamp(),
+    )
 
 
 class JobEvent(Base):

@@ -3,16 +3,22 @@ write of the export row is a unit of work of its own; none is held while FFmpeg 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, cast
 
 import structlog
 
 from reelforge.db import UnitOfWork
+from reelforge.jobs.overlays import drawn_zone
 from reelforge.jobs.params import ExportTarget
+from reelforge.jobs.run import job_params
+from reelforge.jobs.scenes import load_scenes
 from reelforge.media.audio import keep_true_peak
 from reelforge.media.clips import Fit
+from reelforge.media.ffmpeg import probe
 from reelforge.media.formats import Container
+from reelforge.media.platforms import check_file
 from reelforge.media.transcode import export_video as transcode
 from reelforge.models import AssetKind, ExportStatus
 from reelforge.observability.metrics import JOB_FAILURES, VIDEO_GEN_DURATION
@@ -37,6 +43,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
         source = await AssetRepository(unit).get(export.source_asset_id or "", client_id=None)
         await repo.update_export(export_id, status=ExportStatus.PROCESSING.value)
     target = ExportTarget(**export.format)
+    rules = target.preset
     last_reported = [0]
 
     async def on_progress(fraction: float) -> None:
@@ -46,18 +53,29 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
             await set_export(runtime, export_id, progress=percent)
 
     try:
+        keep = drawn_zone(job_params(job), load_scenes(job.storyboard_data))
         with runtime.blobs.temp_path(f".{target.container}") as tmp:
             async with runtime.blobs.local(source.storage_key) as source_path:
                 await transcode(
                     source_path,
                     tmp,
-                    aspect=target.aspect_ratio,
+                    aspect=target.aspect,
                     resolution=target.resolution,
                     container=cast(Container, target.container),  # validated by ExportTarget
                     fit=cast(Fit, target.fit),
                     progress=on_progress,
                     timeout=runtime.settings.ffmpeg_timeout.total_seconds(),
+                    keep=keep,
+                    max_fps=rules.max_fps if rules else None,
+                    min_video_kbps=rules.min_video_kbps if rules else None,
                 )
+            checks = None
+            if rules is not None:
+                # The file made, measured against its platform's row, and said so.
+                size = (await asyncio.to_thread(tmp.stat)).st_size
+                checks = check_file(rules, size, await probe(tmp))
+                failed = [c["rule"] for c in checks if not c["passed"]]
+                log.info("export.platform_checked", export_id=export_id, failed=failed)
             # The export keeps the video's loudness (its audio is re-encoded, never
             # re-levelled); measured again so the file's own figure is on record.
             loudness = None
@@ -80,6 +98,7 @@ async def export_video(runtime: Runtime, export_id: str) -> None:
                     progress=100,
                     asset_id=asset.id,
                     error=None,
+                    platform_checks=checks,
                 )
         VIDEO_GEN_DURATION.labels(stage="export").observe(time.monotonic() - started)
     except Exception as exc:

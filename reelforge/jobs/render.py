@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from reelforge.db import UnitOfWork
+from reelforge.jobs.overlays import open_art, safe_zone, scene_overlays
 from reelforge.jobs.params import JobParams
 from reelforge.jobs.predictions import Ledger
 from reelforge.jobs.repository import JobChange
 from reelforge.jobs.run import Run, band, gather_all, job_params, scene_seed
 from reelforge.jobs.scenes import Scene, load_scenes
 from reelforge.jobs.soundtrack import (
-    captions_for,
     music_request,
     speech_request,
     video_cues,
@@ -30,7 +30,7 @@ from reelforge.media.audio import VoiceCue, mix_soundtrack
 from reelforge.media.captions import to_srt, to_vtt
 from reelforge.media.clips import make_thumbnail, normalise_clip, stitch_clips
 from reelforge.media.formats import ClipFormat
-from reelforge.media.overlays import Overlay
+from reelforge.media.overlays import Overlay, SafeZone
 from reelforge.models import Asset, AssetKind, Job, JobStatus
 from reelforge.observability.metrics import JOBS_FINISHED, VIDEO_GEN_DURATION
 from reelforge.providers.base import (
@@ -62,7 +62,7 @@ async def render(run: Run) -> None:
     if not job.approved:
         raise RuntimeError("render of an unapproved job")  # the service never queues one
     params = job_params(job)
-    fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+    fmt = ClipFormat.for_output(params.aspect, params.resolution)
     scenes = load_scenes(job.storyboard_data)
     normalised: dict[int, str] = {}
     rendered: dict[int, Scene] = {}
@@ -87,9 +87,9 @@ async def render(run: Run) -> None:
             scene, clip = await asyncio.gather(
                 voice_for(run, job, params, scene), scene_clip(scene)
             )
-            captions = captions_for(params, scene)
+            overlays = scene_overlays(params, scene, art, last=scene.index == last_index)
             normalised[scene.index] = await normalise(
-                run, clip, fmt, scene.length, [captions] if captions else []
+                run, clip, fmt, scene.length, overlays, safe_zone(params)
             )
             rendered[scene.index] = scene = scene.with_(clip_asset_id=clip.id)
             await run.update_scene(
@@ -109,7 +109,10 @@ async def render(run: Run) -> None:
         # looped by the mix), so the music is never on the critical path.
         beds.append(await music_for(run, job, params, sum(s.length for s in scenes)))
 
-    await gather_all([make_bed(), *(render_scene(s) for s in scenes)])
+    last_index = max(s.index for s in scenes)
+    async with contextlib.AsyncExitStack() as files:
+        art = await open_art(run, params, files)
+        await gather_all([make_bed(), *(render_scene(s) for s in scenes)])
     scenes = [rendered[s.index] for s in scenes]
     # Every paid call of the render is done; the stitch is free.
     if job.status == JobStatus.RENDERING.value:
@@ -149,7 +152,7 @@ async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
     if scene.source_asset_id and scene.source_asset_id != scene.image_asset_id:
         return None  # the client's own clip is used as it is
     params = job_params(job)
-    fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+    fmt = ClipFormat.for_output(params.aspect, params.resolution)
     still, data = await run.blob(scene.image_asset_id)
     return ClipRequest(
         image=data,
@@ -159,7 +162,7 @@ async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
         duration=scene.duration,
         width=fmt.width,
         height=fmt.height,
-        aspect_ratio=params.aspect_ratio,
+        aspect_ratio=params.aspect,
         seed=scene_seed(job.id, scene.index),
     )
 
@@ -265,13 +268,20 @@ async def store_audio(
 
 
 async def normalise(
-    run: Run, clip: Asset, fmt: ClipFormat, duration: float, overlays: list[Overlay]
+    run: Run,
+    clip: Asset,
+    fmt: ClipFormat,
+    duration: float,
+    overlays: list[Overlay],
+    zone: SafeZone | None = None,
 ) -> str:
-    """The key of the clip in THE clip format with its overlays (captions) drawn, made once
-    per clip, format and overlay and kept beside it, so a re-render re-uses it and the
-    stitch is a stream copy."""
+    """The key of the clip in THE clip format with its overlays (captions, headline, logo,
+    end card) drawn inside `zone`, made once per clip, format, zone and overlay and kept
+    beside it, so a re-render re-uses it and the stitch is a stream copy."""
     blobs = run.runtime.blobs
     drawn = "".join(f"-{o.key()}" for o in overlays)
+    if overlays and zone is not None:
+        drawn += f"-z{zone.key()}"
     key = f"jobs/{run.job_id}/normalised/{clip.id}-{fmt.width}x{fmt.height}-{duration:g}{drawn}.mp4"
     if not await blobs.exists(key):
         async with run.limits.encodes, blobs.local(clip.storage_key) as source:
@@ -282,6 +292,7 @@ async def normalise(
                     fmt=fmt,
                     duration=duration,
                     overlays=overlays,
+                    safe_zone=zone,
                     timeout=run.runtime.settings.ffmpeg_timeout.total_seconds(),
                 )
                 await blobs.put_file(key, out, content_type="video/mp4")

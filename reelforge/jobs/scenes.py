@@ -24,6 +24,7 @@ class Scene:
     spoken_seconds: float | None = None  # how long the voice-over lasts, when rendered
     # When each word is heard, from the voice-over's start: [[text, start, end], ...]
     words: list[list[Any]] | None = None
+    headline: str = ""  # drawn at the top of the scene ("" for none)
 
     @property
     def length(self) -> float:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time
 import structlog
 
 from reelforge.auth import Principal
+from reelforge.brands.service import BrandService
 from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, BudgetExceeded, Conflict, Forbidden
 from reelforge.jobs.params import DEFAULT_VOICE, ExportTarget, JobParams, validated_narration
@@ -93,14 +94,14 @@ class JobService:
         (narration sized at the speaking rate, about six characters a word)."""
         provider = self.rt.provider
         count = params.scene_count or 1
-        per_scene = params.target_duration / count
+        per_scene = params.duration / count
         total = count * provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
         if params.voice is not None and isinstance(provider, SpeechProvider):
-            words = round(params.target_duration * SPEAKING_RATE_WPS)
+            words = round(params.duration * SPEAKING_RATE_WPS)
             total += provider.estimate_speech(" ".join(["words"] * words))
         wants_bed = params.music is not None and params.music_asset_id is None
         if wants_bed and isinstance(provider, MusicProvider):
-            total += provider.estimate_music(params.target_duration)
+            total += provider.estimate_music(params.duration)
         return total
 
     async def budget_remaining(self) -> float | None:
@@ -169,6 +170,10 @@ class JobService:
     async def create(self, params: JobParams) -> Job:
         params = params.validated()
         params = replace(params, voice=self.resolve_voice(params))
+        if params.brand_kit_id is not None:
+            # The job keeps a copy: changing or deleting the kit later never changes it.
+            brand = await BrandService(self.unit, self.principal).brand(params.brand_kit_id)
+            params = replace(params, brand=brand)
         if params.music_asset_id is not None:
             found = await self.assets.get_many(
                 [params.music_asset_id], client_id=self.principal.client_id

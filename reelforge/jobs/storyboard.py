@@ -27,6 +27,7 @@ from reelforge.providers.base import (
     PredictionKind,
     StillRequest,
 )
+from reelforge.providers.planning import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS
 
 # Progress bands of one run: storyboard 0–30, render 30–90, stitch 90–100.
 STORYBOARD_BAND = (0, 30)
@@ -63,7 +64,7 @@ async def generate_storyboard(run: Run) -> None:
                 ),
             )
         )
-    fmt = ClipFormat.for_output(params.aspect_ratio, params.resolution)
+    fmt = ClipFormat.for_output(params.aspect, params.resolution)
     total = len(scenes)
 
     def progress(current: list[Scene]) -> int:
@@ -102,19 +103,33 @@ async def generate_storyboard(run: Run) -> None:
 
 async def plan_scenes(run: Run, job: Job, params: JobParams) -> list[Scene]:
     count = params.scene_count or 1
-    default_duration = params.target_duration / count
+    default_duration = params.duration / count
     explicit: list[SceneParams] = params.scenes
     if not explicit:
         planned = await plan(run, job, params, count)
         explicit = [
             SceneParams(
-                s.description, s.image_prompt, s.motion_prompt, s.duration, narration=s.narration
+                s.description,
+                s.image_prompt,
+                s.motion_prompt,
+                s.duration,
+                narration=s.narration,
+                headline=s.headline or None,
             )
             for s in planned
         ]
     style = f", {params.style}" if params.style else ""
+    if params.brand is not None:
+        # The brand's colours lead the picture; its words and logo are drawn over it later.
+        style += (
+            f", colour palette {params.brand.primary_color} and {params.brand.secondary_color}"
+            ", no text, no logos"
+        )
     uploads = list(params.asset_ids)
     speaks = params.voice is not None or params.captions != "none"
+    durations = platform_durations(
+        params, [s.duration or default_duration for s in explicit[:count]]
+    )
     scenes = []
     for index, s in enumerate(explicit[:count]):
         # A scene given without narration speaks its description; a planned one, its line;
@@ -122,7 +137,7 @@ async def plan_scenes(run: Run, job: Job, params: JobParams) -> list[Scene]:
         narration = s.narration if s.narration is not None else s.description
         if not speaks:
             narration = (s.narration or "") if params.scenes else ""
-        duration = s.duration or default_duration
+        duration = durations[index]
         scenes.append(
             Scene(
                 index=index,
@@ -133,9 +148,22 @@ async def plan_scenes(run: Run, job: Job, params: JobParams) -> list[Scene]:
                 duration=fit_duration(duration, narration) if speaks else duration,
                 source_asset_id=s.asset_id or (uploads[index] if index < len(uploads) else None),
                 narration=narration,
+                headline=s.headline or "",
             )
         )
     return scenes
+
+
+def platform_durations(params: JobParams, durations: list[float]) -> list[float]:
+    """Scene durations scaled (evenly) so that together they are within the platform's
+    duration rule: a planner's rounding never makes a 4.6 s TikTok ad."""
+    rules = params.preset
+    total = sum(durations)
+    if rules is None or total <= 0 or rules.min_seconds <= total <= rules.max_seconds:
+        return durations
+    wanted = min(max(total, rules.min_seconds), rules.max_seconds)
+    scaled = [min(MAX_SCENE_SECONDS, max(MIN_SCENE_SECONDS, d * wanted / total)) for d in durations]
+    return [round(d, 3) for d in scaled]
 
 
 async def plan(run: Run, job: Job, params: JobParams, count: int) -> list[PlannedScene]:
@@ -144,9 +172,16 @@ async def plan(run: Run, job: Job, params: JobParams, count: int) -> list[Planne
     request = PlanRequest(
         brief=job.prompt,
         scene_count=count,
-        target_duration=params.target_duration,
+        target_duration=params.duration,
         style=params.style,
-        aspect_ratio=params.aspect_ratio,
+        aspect_ratio=params.aspect,
+        platform=params.preset.label if params.preset else None,
+        pacing=params.preset.pacing if params.preset else None,
+        brand_colors=(params.brand.primary_color, params.brand.secondary_color)
+        if params.brand
+        else (),
+        call_to_action=params.cta,
+        headlines=params.headlines,
     )
     provider = run.runtime.provider
 
@@ -185,7 +220,7 @@ async def still_for(run: Run, job: Job, params: JobParams, scene: Scene, fmt: Cl
         prompt=scene.image_prompt,
         width=fmt.width,
         height=fmt.height,
-        aspect_ratio=params.aspect_ratio,
+        aspect_ratio=params.aspect,
         seed=scene_seed(job.id, scene.index),
         title=scene.description[:120],
     )

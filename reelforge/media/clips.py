@@ -29,6 +29,7 @@ from reelforge.media.overlays import Frame, Overlay, SafeZone, safe_zone_for
 log = structlog.get_logger(__name__)
 
 Fit = Literal["crop", "pad"]
+PICTURE_DEMUXERS = ("image2", "png_pipe", "jpeg_pipe")
 
 # How much larger than the output the still is before zooming: zoompan positions are
 # whole input pixels, so a finer grid makes the slow pan smoother (less "stepping").
@@ -56,6 +57,30 @@ def fit_filter(width: int, height: int, fit: Fit) -> str:
         f"{square},scale={width}:{height}:force_original_aspect_ratio=decrease"
         f":force_divisible_by=2,pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1"
     )
+
+
+def safe_crop_filter(source: tuple[int, int], width: int, height: int, keep: SafeZone) -> str:
+    """Fill ``width`` x ``height`` from a ``source`` (w, h) frame, cropping no further than
+    its safe zone ``keep``: what was drawn inside it (captions, logo, headline, the end
+    card) stays whole; where the shapes differ too much, the rest is padded with black."""
+    sw, sh = source
+    left, right, top, bottom = keep.margins(sw, sh)
+    safe_w, safe_h = sw - left - right, sh - top - bottom
+    scale = min(max(width / sw, height / sh), width / safe_w, height / safe_h)
+    nw, nh = _even_floor(sw * scale), _even_floor(sh * scale)
+    cw, ch = min(nw, width), min(nh, height)
+    # Centred on the safe zone's centre, within the scaled frame.
+    cx, cy = (left + safe_w / 2) * nw / sw, (top + safe_h / 2) * nh / sh
+    x = round(min(max(cx - cw / 2, 0), nw - cw))
+    y = round(min(max(cy - ch / 2, 0), nh - ch))
+    return (
+        f"scale=trunc(iw*sar/2)*2:ih,setsar=1,scale={nw}:{nh},crop={cw}:{ch}:{x}:{y},"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1"
+    )
+
+
+def _even_floor(value: float) -> int:
+    return max(2, int(value) // 2 * 2)
 
 
 def ken_burns_filter(fmt: ClipFormat, *, frames: int, seed: int) -> str:
@@ -130,7 +155,7 @@ async def normalise_clip(
     made to match; the source's first audio track is kept (resampled to 48 kHz stereo), or
     a silent one added. With ``duration`` the clip is trimmed, or looped when the source is
     shorter; a still image needs a ``duration`` and is held for it. ``overlays`` (captions,
-    later a logo or a headline) are drawn in the same pass, inside ``safe_zone`` (by default
+    a headline, a logo, the end card) are drawn in the same pass, inside ``safe_zone`` (by default
     the one of the frame's aspect ratio). ``src`` may be an untrusted upload.
     """
     info = await probe(src)
@@ -157,6 +182,7 @@ async def normalise_clip(
     args += input_args(src)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".overlays-", dir=out.parent) as work_dir:
+        pictures = 0
         if overlays:
             frame = Frame(
                 fmt=fmt,
@@ -165,7 +191,20 @@ async def normalise_clip(
                 work_dir=Path(work_dir),
             )
             video += "".join(f",{overlay.filter(frame)}" for overlay in overlays)
-        await _encode_normalised(args, video, info.has_audio, out, fmt, frames, seconds, timeout)
+            for picture in frame.inputs:  # a logo: a png or jpg upload, read as one
+                args += input_args(picture, demuxers=PICTURE_DEMUXERS)
+            pictures = len(frame.inputs)
+        await _encode_normalised(
+            args,
+            video,
+            info.has_audio,
+            out,
+            fmt,
+            frames,
+            seconds,
+            timeout,
+            audio_input=1 + pictures,
+        )
     log.debug(
         "media.clip.normalised",
         src=str(src),
@@ -186,6 +225,8 @@ async def _encode_normalised(
     frames: int,
     seconds: str,
     timeout: float,
+    *,
+    audio_input: int = 1,
 ) -> None:
     graph = f"[0:V:0]{video}[v]"
     if has_audio:
@@ -198,7 +239,7 @@ async def _encode_normalised(
         audio_map = "[a]"
     else:
         args += _silent_audio(fmt)
-        audio_map = "1:a"
+        audio_map = f"{audio_input}:a"
     with atomic_output(out) as tmp:
         await run_ffmpeg(
             [

@@ -358,6 +358,10 @@ class MediaInfo:
     # limited range, "pc" full range (what JPEGs decode to); "" when not tagged.
     color_range: str = ""
     color_space: str = ""  # "bt709", or "space/primaries/transfer" when they differ
+    # Average bitrates as the container states them (mp4: each track's bytes over its
+    # duration); None when it does not.
+    video_kbps: int | None = None
+    audio_kbps: int | None = None
 
     @property
     def is_image(self) -> bool:
@@ -490,6 +494,13 @@ def _audio_fields(stream: _Stream) -> tuple[str, int | None, int | None]:
     return codec, rate, channels
 
 
+def _kbps(stream: _Stream | None) -> int | None:
+    for field in stream.fields[1:] if stream else []:
+        if m := re.fullmatch(r"(\d+) kb/s(?: \(.*\))?", field):
+            return int(m.group(1))
+    return None
+
+
 def _media_info(dump: _InputDump, *, duration: float | None, frames: int) -> MediaInfo:
     video = next((s for s in dump.streams if s.is_video), None)
     audio = next((s for s in dump.streams if s.kind == "Audio"), None)
@@ -517,6 +528,8 @@ def _media_info(dump: _InputDump, *, duration: float | None, frames: int) -> Med
         audio_channels=a_channels,
         color_range=color_range,
         color_space=color_space,
+        video_kbps=_kbps(video),
+        audio_kbps=_kbps(audio),
     )
 
 

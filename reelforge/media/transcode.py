@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import structlog
 
-from reelforge.media.clips import Fit, fit_filter
+from reelforge.media.clips import Fit, fit_filter, safe_crop_filter
 from reelforge.media.ffmpeg import (
     Capabilities,
     ProgressCallback,
@@ -17,9 +18,13 @@ from reelforge.media.ffmpeg import (
     probe,
     run_ffmpeg,
 )
-from reelforge.media.formats import GIF_FPS, Container, export_size
+from reelforge.media.formats import GIF_FPS, ClipFormat, Container, export_size
+from reelforge.media.overlays import SafeZone
 
 log = structlog.get_logger(__name__)
+
+# A constant-rate re-encode aims this much above a platform's minimum bitrate.
+CBR_HEADROOM = 1.15
 
 # Generous: exports run in a worker, and a 1080p webm of a long ad takes a while on 2 cores.
 EXPORT_TIMEOUT_SECONDS = 1800.0
@@ -75,19 +80,29 @@ async def export_video(
     fit: Fit,
     progress: Callable[[float], Awaitable[None]] | None = None,
     timeout: float = EXPORT_TIMEOUT_SECONDS,
+    keep: SafeZone | None = None,
+    max_fps: float | None = None,
+    min_video_kbps: int | None = None,
 ) -> None:
     """Export ``src`` at ``aspect``/``resolution`` as mp4 (H.264/AAC), webm or gif.
 
     ``fit="crop"`` fills the frame and crops the overflow, ``"pad"`` fits the whole
-    picture and pads with black. A GIF has no sound, runs at 12 fps and is at most 480
-    pixels wide (see :func:`reelforge.media.formats.export_size`). ``progress`` is awaited
-    with 0..1 as the export advances, and with 1.0 at the end.
+    picture and pads with black; with ``keep`` (the source's safe zone, where things were
+    drawn) a crop goes no deeper than it. A GIF has no sound, runs at 12 fps and is at most
+    480 pixels wide (see :func:`reelforge.media.formats.export_size`). A platform's rules:
+    the frame rate is brought below ``max_fps``, and an mp4 whose video came out under
+    ``min_video_kbps`` is encoded again at a constant rate above it. ``progress`` is
+    awaited with 0..1 as the export advances, and with 1.0 at the end.
     """
     width, height = export_size(aspect, resolution, container)
-    duration = 0.0
-    if progress is not None:
-        duration = (await probe(src)).duration_seconds
-    video = fit_filter(width, height, fit)
+    info = await probe(src)
+    duration = info.duration_seconds
+    if keep is not None and fit == "crop":
+        video = safe_crop_filter((info.width, info.height), width, height, keep)
+    else:
+        video = fit_filter(width, height, fit)
+    if max_fps is not None and info.fps >= max_fps:
+        video += f",fps={ClipFormat.fps}"
 
     def tracker(start: float, span: float) -> ProgressCallback | None:
         if progress is None:
@@ -96,17 +111,18 @@ async def export_video(
 
     with atomic_output(out) as tmp:
         if container == "mp4":
-            await run_ffmpeg(
-                [
-                    *input_args(src),
-                    *("-map", "0:V:0", "-map", "0:a:0?", "-vf", f"{video},format=yuv420p"),
-                    *("-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
-                    *("-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"),
-                    *("-movflags", "+faststart", "-f", "mp4", str(tmp)),
-                ],
-                timeout=timeout,
-                progress=tracker(0.0, 1.0),
-            )
+            await _export_mp4(src, tmp, video, ["-crf", "23"], timeout, tracker(0.0, 1.0))
+            made = await probe(tmp)
+            if min_video_kbps is not None and (made.video_kbps or 0) < min_video_kbps:
+                # Flat pictures compress below a platform's floor: a constant rate (x264
+                # fills with padding) is the one way to meet it.
+                rate = f"{math.ceil(min_video_kbps * CBR_HEADROOM)}k"
+                cbr = [
+                    *("-b:v", rate, "-minrate", rate, "-maxrate", rate),
+                    *("-bufsize", f"{2 * math.ceil(min_video_kbps * CBR_HEADROOM)}k"),
+                    *("-x264-params", "nal-hrd=cbr:force-cfr=1"),
+                ]
+                await _export_mp4(src, tmp, video, cbr, timeout, None)
         elif container == "webm":
             v_codec, a_codec = webm_codecs(await capabilities())
             await run_ffmpeg(
@@ -132,6 +148,27 @@ async def export_video(
         container=container,
         size=f"{width}x{height}",
         fit=fit,
+    )
+
+
+async def _export_mp4(
+    src: Path,
+    tmp: Path,
+    video: str,
+    rate: list[str],
+    timeout: float,
+    progress: ProgressCallback | None,
+) -> None:
+    await run_ffmpeg(
+        [
+            *input_args(src),
+            *("-map", "0:V:0", "-map", "0:a:0?", "-vf", f"{video},format=yuv420p"),
+            *("-c:v", "libx264", "-preset", "veryfast", *rate),
+            *("-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"),
+            *("-movflags", "+faststart", "-f", "mp4", str(tmp)),
+        ],
+        timeout=timeout,
+        progress=progress,
     )
 
 

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,6 +34,10 @@ def speaking_seconds(text: str, speed: float = 1.0) -> float:
     return len(text.split()) / (SPEAKING_RATE_WPS * speed)
 
 
+# A request field added later: hashed only when it differs from its default.
+_HASHED_WHEN_SET = {"hashed_when_set": True}
+
+
 @dataclass(frozen=True)
 class PlanRequest:
     brief: str
@@ -42,6 +47,16 @@ class PlanRequest:
     aspect_ratio: str
     # Narration is written at this rate (words per second) so each line fits its scene.
     words_per_second: float = SPEAKING_RATE_WPS
+    # Where the ad runs and what that asks of it (pacing, a hook in the first 2 s), and the
+    # brand: its colours for the image prompts, the call to action the last line leads to,
+    # and whether each scene gets an on-screen headline. Added after the first plans were
+    # paid for: left out of the input hash while unset (see `input_hash`), so those plans
+    # are still found.
+    platform: str | None = field(default=None, metadata=_HASHED_WHEN_SET)
+    pacing: str | None = field(default=None, metadata=_HASHED_WHEN_SET)
+    brand_colors: tuple[str, ...] = field(default=(), metadata=_HASHED_WHEN_SET)
+    call_to_action: str | None = field(default=None, metadata=_HASHED_WHEN_SET)
+    headlines: bool = field(default=False, metadata=_HASHED_WHEN_SET)
 
 
 @dataclass(frozen=True)
@@ -165,6 +180,7 @@ class PlannedScene:
     motion_prompt: str
     duration: float
     narration: str = ""  # the voice-over line; sized at SPEAKING_RATE_WPS to fit `duration`
+    headline: str = ""  # on-screen text at the top of the scene, when asked for
 
 
 @dataclass
@@ -350,6 +366,9 @@ AnyRequest = PlanRequest | StillRequest | ClipRequest | SpeechRequest | MusicReq
 def input_hash(kind: PredictionKind, model: str, request: AnyRequest) -> str:
     """Stable identity of a prediction's inputs: equal hash means the same paid work."""
     fields = asdict(request)
+    for f in dataclass_fields(request):
+        if f.metadata.get("hashed_when_set") and getattr(request, f.name) == f.default:
+            fields.pop(f.name)
     if isinstance(request, ClipRequest):
         fields["image"] = hashlib.sha256(request.image).hexdigest()
         fields.pop("image_url", None)

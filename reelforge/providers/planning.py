@@ -32,8 +32,10 @@ PLAN_INSTRUCTIONS = (
     '"image_prompt": "a detailed prompt for a text-to-image model, one still frame", '
     '"motion_prompt": "camera and subject motion for an image-to-video model", '
     '"narration": "the line the voice-over says over this scene", '
+    '"headline": "on-screen text, only when asked for", '
     '"duration": 4}]}. '
-    "Durations are whole seconds between 1 and 15. Never put text or logos in image prompts. "
+    "Durations are whole seconds between 1 and 15. Never put text, letters or logos in image "
+    "prompts: words and the logo are drawn over the video afterwards. "
     "Narration is spoken and shown as captions: short, natural sentences in the brief's "
     "language that together tell the ad's story and end on the call to action."
 )
@@ -49,6 +51,7 @@ PLAN_TEMPLATE_VARIABLES = frozenset(
         "target_duration",
         "style",
         "aspect_ratio",
+        "platform",
     }
 )
 # At least one of these must appear in a plan model's input, or the instructions never reach it.
@@ -64,6 +67,22 @@ def plan_prompt(request: PlanRequest) -> str:
         f"video ad (about {per_scene:.0f} s each; durations add up to the total).",
         f"Frame: {request.aspect_ratio}.",
     ]
+    if request.platform:
+        lines.append(f"It runs as a {request.platform} ad. {request.pacing or ''}".strip())
+    if request.brand_colors:
+        lines.append(
+            f"Brand colours: {', '.join(request.brand_colors)}: let them lead the palette and "
+            "the lighting of every image prompt (the logo is added later: never draw it)."
+        )
+    if request.call_to_action:
+        lines.append(
+            f'The last scene leads to the call to action "{request.call_to_action}", shown on '
+            "an end card after it."
+        )
+    if request.headlines:
+        lines.append(
+            'Give each scene a "headline": at most 6 words of on-screen text that sells it.'
+        )
     words = request.words_per_second
     lines.append(
         f"The voice-over speaks about {words:g} words a second: each scene's narration must "
@@ -87,6 +106,7 @@ def plan_values(request: PlanRequest) -> dict[str, Any]:
         "target_duration": request.target_duration,
         "style": request.style,
         "aspect_ratio": request.aspect_ratio,
+        "platform": request.platform,
     }
 
 
@@ -107,6 +127,7 @@ _FIELD_NAMES = {
     ),
     "motion_prompt": ("motionprompt", "motion", "cameramotion", "camera", "videoprompt", "action"),
     "duration": ("duration", "durationseconds", "seconds", "length", "durations"),
+    "headline": ("headline", "onscreentext", "overlaytext", "textoverlay", "supertitle"),
 }
 _DEFAULT_MOTION = "slow cinematic camera push-in"
 
@@ -219,6 +240,7 @@ def _coerce_scene(raw: Any, default_duration: float) -> PlannedScene | None:
         duration=duration,
         # A model that wrote no line for the scene: its description is spoken instead.
         narration=text_field("narration") or description or image_prompt,
+        headline=text_field("headline"),
     )
 
 

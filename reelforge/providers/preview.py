@@ -289,9 +289,16 @@ def preview_storyboard(request: PlanRequest) -> list[PlannedScene]:
             motion_prompt=_MOTIONS[i % len(_MOTIONS)],
             duration=durations[i],
             narration=lines[i],
+            headline=_headline(lines[i]) if request.headlines else "",
         )
         for i, description in enumerate(descriptions)
     ]
+
+
+def _headline(line: str, words: int = 5) -> str:
+    """The preview's headline: the first words of the scene's line."""
+    head = line.split()[:words]
+    return " ".join(head).rstrip(" ,;:.!?")
 
 
 def _pieces(brief: str, count: int) -> list[str]:

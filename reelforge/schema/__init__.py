@@ -21,9 +21,11 @@ from strawberry.types.scalar import ScalarDefinition
 
 from reelforge.config import Settings
 from reelforge.resolvers import assets as asset_resolvers
+from reelforge.resolvers import brands as brand_resolvers
 from reelforge.resolvers import jobs as job_resolvers
 from reelforge.resolvers import progress as progress_resolvers
 from reelforge.resolvers import webhooks as webhook_resolvers
+from reelforge.schema.brands import BrandKit
 from reelforge.schema.context import UnitOfWorkExtension
 from reelforge.schema.cost import QueryCost
 from reelforge.schema.extensions import (
@@ -40,6 +42,7 @@ from reelforge.schema.types import (
     JobConnection,
     JobProgress,
     ModelInfo,
+    PlatformPreset,
     Viewer,
     Voice,
 )
@@ -68,6 +71,13 @@ class Query:
         resolver=job_resolvers.voices,
         description="Voices the provider speaks with (optionally for one language)",
     )
+    platforms: list[PlatformPreset] = strawberry.field(
+        resolver=brand_resolvers.platforms,
+        description="Where an ad can run, with each placement's rules and safe zone",
+    )
+    brand_kits: list[BrandKit] = strawberry.field(
+        resolver=brand_resolvers.brand_kits, description="The client's brand kits"
+    )
 
 
 @strawberry.type
@@ -78,7 +88,8 @@ class Mutation:
     )
     upload_asset: Asset = strawberry.mutation(
         resolver=asset_resolvers.upload_asset,
-        description="Upload a jpg, png, mp4 or mov, or an mp3, wav or m4a music track (≤ 50 MB)",
+        description="Upload a jpg, png, mp4 or mov, an mp3, wav or m4a music track, or a ttf "
+        "or otf font for a brand kit (≤ 50 MB)",
     )
     refine_scene: Job = strawberry.mutation(
         resolver=job_resolvers.refine_scene, description="Change one scene; clears the approval"
@@ -103,6 +114,15 @@ class Mutation:
         resolver=job_resolvers.delete_asset,
         description="Remove an uploaded asset and its file; CONFLICT while a job in progress "
         "uses it. Returns the deleted id",
+    )
+    save_brand_kit: BrandKit = strawberry.mutation(
+        resolver=brand_resolvers.save_brand_kit,
+        description="Create a brand kit, or replace one (input.id); colours #rrggbb, the logo "
+        "a png or jpg upload, the font a ttf or otf upload",
+    )
+    delete_brand_kit: strawberry.ID = strawberry.mutation(
+        resolver=brand_resolvers.delete_brand_kit,
+        description="Remove a brand kit; jobs made with it keep their copy. Returns the id",
     )
     create_webhook_endpoint: WebhookEndpoint = strawberry.mutation(
         resolver=webhook_resolvers.create_webhook_endpoint,

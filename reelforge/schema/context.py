@@ -30,6 +30,7 @@ from strawberry.types import Info as StrawberryInfo
 from strawberry.types.graphql import OperationType
 
 from reelforge.auth import Principal
+from reelforge.brands.service import BrandService
 from reelforge.db import UnitOfWork, pool_exhausted
 from reelforge.errors import Unauthenticated
 from reelforge.jobs.service import JobService
@@ -155,6 +156,13 @@ class Context:
         principal = self.principal
         async with self.db() as unit:
             yield JobService(self.runtime, unit, principal)
+
+    @asynccontextmanager
+    async def brands(self) -> AsyncIterator[BrandService]:
+        """The brand kit service on the operation's unit of work."""
+        principal = self.principal
+        async with self.db() as unit:
+            yield BrandService(unit, principal)
 
     @asynccontextmanager
     async def webhooks(self) -> AsyncIterator[WebhookService]:

@@ -11,6 +11,7 @@ from reelforge.schema.types import (
     Container,
     Fit,
     MusicMood,
+    Platform,
     Resolution,
 )
 
@@ -28,16 +29,30 @@ class SceneInput:
         default=None,
         description="The line spoken over the scene (≤ 500 characters); default: the description",
     )
+    headline: str | None = strawberry.field(
+        default=None, description="On-screen text at the top of the scene (≤ 60 characters)"
+    )
 
 
 @strawberry.input
 class CreateJobInput:
     brief: str = strawberry.field(description="What the ad is about, 3–2000 characters")
     campaign_id: str | None = None
-    aspect_ratio: AspectRatio = AspectRatio.LANDSCAPE_16_9
+    platform: Platform | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Where the ad runs: its rules are checked (BAD_USER_INPUT naming the field "
+        "and the rule), its safe zone kept clear; see the `platforms` query",
+    )
+    aspect_ratio: AspectRatio | None = strawberry.field(
+        default=None, description="Default: the platform's, else LANDSCAPE_16_9"
+    )
     resolution: Resolution = Resolution.R720P
     scene_count: int | None = strawberry.field(default=None, description="1–12 (default 4)")
-    target_duration: float = strawberry.field(default=15.0, description="Seconds, 2–120")
+    target_duration: float | None = strawberry.field(
+        default=None,
+        description="Seconds, 2–120 and within the platform's range; default: "
+        "the platform's, else 15",
+    )
     style: str | None = None
     scenes: list[SceneInput] | None = None
     asset_ids: list[strawberry.ID] | None = strawberry.field(
@@ -60,12 +75,28 @@ class CreateJobInput:
         default=None,
         description="An uploaded track (mp3, wav, m4a) used instead of a generated bed",
     )
+    brand_kit_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A brand kit (`brandKits`): its logo, colours, font and call to action",
+    )
+    call_to_action: str | None = strawberry.field(
+        default=None,
+        description="The end card's call to action (≤ 60 characters), over the brand kit's; "
+        '"" for no end card',
+    )
+    headlines: bool = strawberry.field(
+        default=False, description="The planner writes a headline for each scene"
+    )
 
     def to_params(self) -> JobParams:
         return JobParams(
             brief=self.brief,
             campaign_id=self.campaign_id,
-            aspect_ratio=self.aspect_ratio.value,
+            platform=self.platform.value if self.platform else None,
+            brand_kit_id=str(self.brand_kit_id) if self.brand_kit_id else None,
+            call_to_action=self.call_to_action,
+            headlines=self.headlines,
+            aspect_ratio=self.aspect_ratio.value if self.aspect_ratio else None,
             resolution=self.resolution.value,
             scene_count=self.scene_count,
             target_duration=self.target_duration,
@@ -78,6 +109,7 @@ class CreateJobInput:
                     duration=s.duration,
                     asset_id=str(s.asset_id) if s.asset_id else None,
                     narration=s.narration,
+                    headline=s.headline,
                 )
                 for s in self.scenes or []
             ],
@@ -105,14 +137,22 @@ class RefineSceneInput:
 
 @strawberry.input
 class ExportTargetInput:
-    aspect_ratio: AspectRatio
+    aspect_ratio: AspectRatio | None = strawberry.field(
+        default=None, description="Required without a platform; default: the platform's"
+    )
     resolution: Resolution = Resolution.R720P
     container: Container = Container.MP4
     fit: Fit = Fit.CROP
+    platform: Platform | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="Checked against the platform's rules, before (BAD_USER_INPUT) and on "
+        "the file made (Export.platformChecks)",
+    )
 
     def to_target(self) -> ExportTarget:
         return ExportTarget(
-            aspect_ratio=self.aspect_ratio.value,
+            platform=self.platform.value if self.platform else None,
+            aspect_ratio=self.aspect_ratio.value if self.aspect_ratio else None,
             resolution=self.resolution.value,
             container=self.container.value,
             fit=self.fit.value,

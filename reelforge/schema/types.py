@@ -12,10 +12,12 @@ import strawberry
 from strawberry.scalars import JSON
 
 from reelforge.errors import NotFound
-from reelforge.jobs.params import ExportTarget
+from reelforge.jobs.params import ExportTarget, JobParams
 from reelforge.jobs.scenes import Scene as SceneData
 from reelforge.jobs.scenes import load_scenes
 from reelforge.jobs.voiceover import NARRATION_LEAD
+from reelforge.media.platforms import Platform as PlatformValue
+from reelforge.media.platforms import Preset
 from reelforge.models import Asset as AssetRow
 from reelforge.models import Export as ExportRow
 from reelforge.models import ExportStatus as ExportStatusValue
@@ -86,6 +88,71 @@ class Voice:
 
 ExportStatus = strawberry.enum(ExportStatusValue, name="ExportStatus")
 
+Platform = strawberry.enum(
+    PlatformValue,
+    name="Platform",
+    description="Where an ad runs: its rules are checked and its safe zone kept clear",
+)
+
+
+@strawberry.type(description="Fractions of the frame a platform's app covers with its UI")
+class SafeZone:
+    top: float
+    bottom: float
+    left: float
+    right: float
+
+
+@strawberry.type(description="A placement's published rules, as Reelforge applies them")
+class PlatformPreset:
+    platform: Platform  # type: ignore[valid-type]
+    label: str
+    aspect_ratio: AspectRatio
+    min_width: int
+    min_height: int
+    max_side: int | None = strawberry.field(description="Pixels, either side")
+    min_seconds: float
+    max_seconds: float
+    default_seconds: float = strawberry.field(description="A job's targetDuration when not given")
+    # Floats: a 4 GB cap is past GraphQL's 32-bit Int.
+    min_bytes: float = strawberry.field(description="Bytes")
+    max_bytes: float = strawberry.field(description="Bytes")
+    min_video_kbps: int | None
+    min_audio_kbps: int | None
+    max_fps: float | None = strawberry.field(description="The frame rate stays below this")
+    safe_zone: SafeZone
+    sources: list[str] = strawberry.field(description="Where these figures were published")
+
+    @classmethod
+    def from_preset(cls, p: Preset) -> PlatformPreset:
+        zone = p.safe_zone
+        return cls(
+            platform=p.platform,
+            label=p.label,
+            aspect_ratio=AspectRatio(p.aspect_ratio),
+            min_width=p.min_width,
+            min_height=p.min_height,
+            max_side=p.max_side,
+            min_seconds=p.min_seconds,
+            max_seconds=p.max_seconds,
+            default_seconds=p.default_seconds,
+            min_bytes=p.min_bytes,
+            max_bytes=p.max_bytes,
+            min_video_kbps=p.min_video_kbps,
+            min_audio_kbps=p.min_audio_kbps,
+            max_fps=p.max_fps,
+            safe_zone=SafeZone(top=zone.top, bottom=zone.bottom, left=zone.left, right=zone.right),
+            sources=list(p.sources),
+        )
+
+
+@strawberry.type(description="One rule of a platform, checked on the file an export made")
+class PlatformCheck:
+    rule: str = strawberry.field(description="e.g. max_bytes, min_video_kbps, max_fps")
+    passed: bool
+    limit: float
+    actual: float
+
 
 async def load_asset(info: Info, asset_id: str | None) -> Asset | None:
     row = await info.context.loaders.assets.load(asset_id) if asset_id else None
@@ -151,6 +218,7 @@ class Scene:
     duration: float
     status: str
     narration: str = strawberry.field(description="The line spoken and captioned over it")
+    headline: str | None = strawberry.field(description="Drawn at the top of the scene")
     data: strawberry.Private[SceneData]
 
     @strawberry.field
@@ -190,6 +258,10 @@ class Export:
     progress: int
     error: str | None
     created_at: datetime
+    platform: Platform | None  # type: ignore[valid-type]
+    platform_checks: list[PlatformCheck] | None = strawberry.field(
+        description="A platform export's file measured against the platform's rules"
+    )
     asset_id: strawberry.Private[str | None]
 
     @classmethod
@@ -197,7 +269,11 @@ class Export:
         target = ExportTarget(**row.format)
         return cls(
             id=strawberry.ID(row.id),
-            aspect_ratio=AspectRatio(target.aspect_ratio),
+            platform=PlatformValue(target.platform) if target.platform else None,
+            platform_checks=None
+            if row.platform_checks is None
+            else [PlatformCheck(**c) for c in row.platform_checks],
+            aspect_ratio=AspectRatio(target.aspect),
             resolution=Resolution(target.resolution),
             container=Container(target.container),
             fit=Fit(target.fit),
@@ -253,6 +329,14 @@ class Job:
     captions: CaptionStyle
     music: MusicMood
     music_asset_id: strawberry.ID | None
+    platform: Platform | None  # type: ignore[valid-type]
+    brand_kit_id: strawberry.ID | None = strawberry.field(
+        description="The brand kit the job was made with (it keeps a copy of it)"
+    )
+    call_to_action: str | None = strawberry.field(
+        description="On the end card: the job's own, else its brand kit's"
+    )
+    headlines: bool
     storyboard_version: int
     approved: bool
     approved_at: datetime | None
@@ -288,6 +372,10 @@ class Job:
             captions=CaptionStyle(params.get("captions", "none")),
             music=MusicMood(params.get("music") or "none"),
             music_asset_id=params.get("music_asset_id"),
+            platform=PlatformValue(params["platform"]) if params.get("platform") else None,
+            brand_kit_id=params.get("brand_kit_id"),
+            call_to_action=JobParams.from_json(row.prompt, row.campaign_id, params).cta,
+            headlines=bool(params.get("headlines")),
             storyboard_version=row.storyboard_version or 0,
             approved=bool(row.approved),
             approved_at=as_utc(row.approved_at) if row.approved_at else None,
@@ -313,6 +401,7 @@ class Job:
                 duration=s.length,
                 status=s.status,
                 narration=s.narration,
+                headline=s.headline or None,
                 data=s,
             )
             for s in load_scenes(self.row.storyboard_data)

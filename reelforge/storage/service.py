@@ -28,6 +28,8 @@ EXTENSIONS = {
     "audio/mp4": "m4a",
     "text/vtt": "vtt",
     "application/x-subrip": "srt",
+    "font/ttf": "ttf",
+    "font/otf": "otf",
 }
 CONTENT_TYPES = {ext: content_type for content_type, ext in EXTENSIONS.items()}
 

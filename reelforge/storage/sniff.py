@@ -1,9 +1,9 @@
 """What an upload really is, decided by its content: the first bytes name a candidate type
-(jpg, png, mp4 or mov; mp3, wav or m4a for music tracks), then FFmpeg must probe it as that
-type and decode its first frame (or its audio). The client's file name and Content-Type are
-never consulted.
+(jpg, png, mp4 or mov; mp3, wav or m4a for music tracks; ttf or otf for a brand kit's
+font), then FFmpeg must probe it as that type and decode its first frame (or its audio, or
+draw text with the font). The client's file name and Content-Type are never consulted.
 
-Only these seven kinds are accepted. Anything else (HTML, SVG, executables, HLS or ffconcat
+Only these nine kinds are accepted. Anything else (HTML, SVG, executables, HLS or ffconcat
 playlists, other image and video formats) is UNSUPPORTED_MEDIA_TYPE before it reaches
 FFmpeg; FFmpeg itself only ever reads a sniffed upload with that kind's demuxers, so a
 playlist that would make it open further files can never be opened.
@@ -11,6 +11,7 @@ playlist that would make it open further files can never be opened.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from reelforge.media.ffmpeg import (
     probe_audio,
     run_ffmpeg_inputs,
 )
+from reelforge.media.stills import filter_value
 
 # Bytes needed to decide: the ISO-BMFF `ftyp` box of an mp4/mov is normally 20-40 bytes.
 SNIFF_BYTES = 4096
@@ -32,7 +34,7 @@ SNIFF_BYTES = 4096
 MAX_DIMENSION = 8192
 DECODE_TIMEOUT = 30.0
 
-ACCEPTED = "jpg, png, mp4, mov, mp3, wav or m4a"
+ACCEPTED = "jpg, png, mp4, mov, mp3, wav, m4a, ttf or otf"
 # Longest music track accepted (a bed under an ad; anything longer is a mistake).
 MAX_AUDIO_SECONDS = 600.0
 
@@ -46,6 +48,7 @@ class MediaKind:
     codecs: frozenset[str] | None  # the video (or audio) codec FFmpeg must find; None: any
     is_video: bool
     is_audio: bool = False
+    is_font: bool = False
 
 
 JPG = MediaKind("jpg", "jpg", "image/jpeg", ("image2", "jpeg_pipe"), frozenset({"mjpeg"}), False)
@@ -63,8 +66,19 @@ WAV = MediaKind(
     True,
 )
 M4A = MediaKind("m4a", "m4a", "audio/mp4", ("mov",), frozenset({"aac", "alac"}), False, True)
+TTF = MediaKind("ttf", "ttf", "font/ttf", (), None, False, is_font=True)
+OTF = MediaKind("otf", "otf", "font/otf", (), None, False, is_font=True)
+FONT_CONTENT_TYPES = (TTF.content_type, OTF.content_type)
+ALL_KINDS = (JPG, PNG, MP4, MOV, MP3, WAV, M4A, TTF, OTF)
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TRUETYPE_VERSIONS = (b"\x00\x01\x00\x00", b"true")
+# Tables every font we draw with must have (OpenType spec, "Required tables"), and the
+# outlines: TrueType glyphs or CFF.
+_REQUIRED_TABLES = frozenset({b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"name"})
+_OUTLINES = {"ttf": ({b"glyf", b"loca"},), "otf": ({b"CFF "}, {b"CFF2"})}
+_HEAD_MAGIC = 0x5F0F3CF5
+MAX_FONT_TABLES = 256
 _JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 
@@ -151,6 +165,10 @@ def sniff(head: bytes) -> MediaKind:
         return kind
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return WAV
+    if head[:4] in _TRUETYPE_VERSIONS:
+        return TTF
+    if head[:4] == b"OTTO":
+        return OTF
     # An ID3 tag, or an MPEG audio frame header (11 sync bits, layer III).
     if head.startswith(b"ID3") or (
         len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 == 0x02
@@ -158,7 +176,7 @@ def sniff(head: bytes) -> MediaKind:
         return MP3
     raise UnsupportedMediaType(
         f"only {ACCEPTED} files are accepted; this is {_describe(head)}",
-        accepted=[k.content_type for k in (JPG, PNG, MP4, MOV, MP3, WAV, M4A)],
+        accepted=[k.content_type for k in ALL_KINDS],
     )
 
 
@@ -221,7 +239,50 @@ async def _verify_audio(path: Path, kind: MediaKind) -> AudioInfo:
     return info
 
 
-async def verify_media(path: Path, kind: MediaKind) -> MediaInfo | AudioInfo:
+def check_font_tables(data: bytes, kind: MediaKind) -> None:
+    """The sfnt table directory must be whole and hold the tables a font needs, each inside
+    the file, with the `head` table's magic number where the spec puts it."""
+    bad = UnsupportedMediaType(f"not a valid {kind.name} font")
+    if len(data) < 12:
+        raise bad
+    count = int.from_bytes(data[4:6], "big")
+    if not 1 <= count <= MAX_FONT_TABLES or len(data) < 12 + 16 * count:
+        raise bad
+    tables: dict[bytes, tuple[int, int]] = {}
+    for i in range(count):
+        record = data[12 + 16 * i : 28 + 16 * i]
+        offset = int.from_bytes(record[8:12], "big")
+        length = int.from_bytes(record[12:16], "big")
+        if offset + length > len(data):
+            raise bad
+        tables[record[:4]] = (offset, length)
+    if not tables.keys() >= _REQUIRED_TABLES:
+        raise bad
+    if not any(outline <= tables.keys() for outline in _OUTLINES[kind.name]):
+        raise bad
+    head_offset, head_length = tables[b"head"]
+    magic = data[head_offset + 12 : head_offset + 16]
+    if head_length < 54 or int.from_bytes(magic, "big") != _HEAD_MAGIC:
+        raise bad
+
+
+async def _verify_font(path: Path, kind: MediaKind) -> None:
+    """The table directory, then FFmpeg (FreeType) must draw text with the font."""
+    check_font_tables(await asyncio.to_thread(path.read_bytes), kind)
+    await run_ffmpeg_inputs(_draw_with_font(path), timeout=DECODE_TIMEOUT)
+
+
+def _draw_with_font(path: Path) -> list[str]:
+    font = filter_value(str(path.absolute()))
+    return [
+        "-xerror",
+        *("-f", "lavfi", "-i", "color=c=black:s=64x64:d=0.04"),
+        *("-vf", f"drawtext=fontfile={font}:text=Ag:fontsize=24"),
+        *("-frames:v", "1", "-f", "null", "-"),
+    ]
+
+
+async def verify_media(path: Path, kind: MediaKind) -> MediaInfo | AudioInfo | None:
     """Decode the first frame of ``path`` as ``kind`` and return what FFmpeg reported
     (geometry, codec; for videos the container's duration, to 10 ms). A video whose
     headers give no duration (some fragmented mp4s) is probed packet by packet instead.
@@ -230,6 +291,9 @@ async def verify_media(path: Path, kind: MediaKind) -> MediaInfo | AudioInfo:
     SERVICE_UNAVAILABLE when FFmpeg runs out of time.
     """
     try:
+        if kind.is_font:
+            await _verify_font(path, kind)
+            return None
         if kind.is_audio:
             return await _verify_audio(path, kind)
         info = await _decode_first_frame(path, kind)

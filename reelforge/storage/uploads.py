@@ -215,7 +215,7 @@ async def _spool(
     return size
 
 
-async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo | AudioInfo:
+async def _check(settings: Settings, path: Path, kind: MediaKind) -> MediaInfo | AudioInfo | None:
     if settings.clamav_url:
         await scan_file(settings.clamav_url, path)
     return await verify_media(path, kind)

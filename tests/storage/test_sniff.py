@@ -70,6 +70,8 @@ def test_everything_else_is_unsupported(head: bytes, described: str) -> None:
         "audio/mpeg",
         "audio/wav",
         "audio/mp4",
+        "font/ttf",
+        "font/otf",
     ]
 
 
