@@ -160,8 +160,8 @@ class Cluster:
         self.workers[index] = None
 
     def _spawn(self, name: str, args: list[str], **extra: str) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen(args, env=self.env(**extra), stdout=log, stderr=log, cwd=ROOT)
+        with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            return subprocess.Popen(args, env=self.env(**extra), stdout=log, stderr=log, cwd=ROOT)
 
     def close(self) -> None:
         for process in [self.api, *self.workers, self.fake]:

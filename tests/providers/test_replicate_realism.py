@@ -69,7 +69,7 @@ async def test_the_plan_request_of_a_model_without_a_system_input_carries_the_in
     assert "system_prompt" not in sent
     assert "prompt_template" not in sent
     assert sent["prompt"].startswith(PLAN_INSTRUCTIONS)
-    assert "Never put text or logos in image prompts" in sent["prompt"]
+    assert "Never put text, letters or logos in image prompts" in sent["prompt"]
     assert "exactly 3 scenes" in sent["prompt"]
     assert fake.refused_inputs == []
     assert len(result.scenes) == 3  # parsed from the token stream

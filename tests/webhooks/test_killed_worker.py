@@ -34,10 +34,10 @@ def worker_process(settings: Settings, redis_url: str, tmp_path: Path) -> subpro
         WEBHOOK_TIMEOUT="2",  # a claim then lasts 4 s
         WORKER_METRICS_PORT=str(free_port()),
     )
-    log = (tmp_path / "worker.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "reelforge.cli", "worker"], env=env, stdout=log, stderr=log
-    )
+    with (tmp_path / "worker.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "reelforge.cli", "worker"], env=env, stdout=log, stderr=log
+        )
 
 
 @pytest.mark.slow
