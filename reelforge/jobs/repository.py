@@ -444,6 +444,37 @@ class JobRepository:
             update(Prediction).where(Prediction.id == prediction_id).values(**values)
         )
 
+    async def adopt_prediction(self, prediction_id: str, external_id: str) -> bool:
+        """Give a recorded-but-unconfirmed prediction the id the provider shows for it; False
+        when another run confirmed or retired it meanwhile."""
+        result = await self.session.execute(
+            update(Prediction)
+            .where(
+                Prediction.id == prediction_id,
+                Prediction.status == PredictionStatus.CREATING.value,
+                Prediction.external_id.is_(None),
+            )
+            .values(external_id=external_id, status=PredictionStatus.RUNNING.value)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claimed_external_ids(self, external_ids: Sequence[str]) -> set[str]:
+        """Which of these provider ids a prediction row (of any job) already holds."""
+        if not external_ids:
+            return set()
+        query = select(Prediction.external_id).where(Prediction.external_id.in_(external_ids))
+        return {row for row in (await self.session.execute(query)).scalars() if row}
+
+    async def unsettled_predictions(self, job_id: str) -> list[Prediction]:
+        """The job's predictions that may still be running (or being created) at the provider."""
+        query = select(Prediction).where(
+            Prediction.job_id == job_id,
+            Prediction.status.in_(
+                [PredictionStatus.RUNNING.value, PredictionStatus.CREATING.value]
+            ),
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def predictions(self, job_id: str) -> list[Prediction]:
         query = (
             select(Prediction).where(Prediction.job_id == job_id).order_by(Prediction.created_at)

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -339,6 +340,17 @@ class Provider(Protocol):
 
     async def cancel(self, external_id: str) -> None:
         """Stop a running prediction so it stops costing money. Never raises for a finished one."""
+        ...
+
+    async def find(self, request: AnyRequest, *, since: datetime) -> list[str]:
+        """External ids of predictions this provider made for `request` since `since`,
+        newest first: where a create went whose answer never reached us (a crash, a lost
+        response). ProviderError when the provider cannot say."""
+        ...
+
+    async def final(self, external_id: str) -> PredictionMeta | None:
+        """What a prediction cost once it ended (None while it is still running): the
+        provider's own answer, for work nobody waits for any more (a canceled job)."""
         ...
 
     async def aclose(self) -> None: ...

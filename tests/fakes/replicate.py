@@ -613,7 +613,10 @@ class FakeReplicate:
         page = items[offset : offset + 100]
         next_url = None
         if offset + 100 < len(items):
-            next_url = f"{_base(request)}/v1/predictions?cursor={offset + 100}"
+            # Like Replicate's cursors, the next page keeps the filters of this one.
+            query = {k: v for k, v in request.query_params.items() if k != "cursor"}
+            query["cursor"] = str(offset + 100)
+            next_url = f"{_base(request)}/v1/predictions?{urllib.parse.urlencode(query)}"
         return JSONResponse(
             {"next": next_url, "previous": None, "results": [p.to_json() for p in page]}
         )
@@ -632,6 +635,9 @@ class FakeReplicate:
             prediction.status = "canceled"
             prediction.completed_at = datetime.now(UTC)
             prediction.completed_mono = time.monotonic()
+            if prediction.started:  # it ran until now: Replicate reports (and bills) that time
+                ran = prediction.completed_mono - prediction.created_mono - prediction.queue_time
+                prediction.metrics.setdefault("predict_time", round(max(0.0, ran), 3))
             asyncio.get_running_loop().create_task(self._deliver(prediction))
         return JSONResponse(prediction.to_json())
 
