@@ -22,7 +22,7 @@ from reelforge.jobs.scenes import Scene, dump_scenes, load_scenes
 from reelforge.media.ffmpeg import FFmpegError
 from reelforge.models import Asset, AssetKind, Job, JobStatus
 from reelforge.observability.metrics import JOB_FAILURES, JOBS_FINISHED
-from reelforge.providers.base import AnyRequest, ProviderError
+from reelforge.providers.base import AnyRequest, ProviderError, WorkAbandoned
 from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
 from reelforge.storage.service import AssetStore
@@ -30,8 +30,8 @@ from reelforge.storage.service import AssetStore
 log = structlog.get_logger(__name__)
 
 
-class JobCanceled(Exception):
-    """The job was canceled (or moved on) by someone else: stop quietly."""
+class JobCanceled(WorkAbandoned):
+    """The job was canceled (or moved on) by someone else: stop quietly (and stop paying)."""
 
 
 @dataclass

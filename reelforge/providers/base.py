@@ -203,6 +203,12 @@ class SpeechResult:
 OnCreated = Callable[[str], Awaitable[None]]
 
 
+class WorkAbandoned(Exception):
+    """Raised by an `on_created` callback: nobody wants this prediction any more (its job was
+    canceled). The provider stops it at once. Any other failure of the callback leaves the
+    prediction running: the caller's ledger finds it again at the provider and adopts it."""
+
+
 class ProviderError(Exception):
     """A prediction failed. `retryable` says whether trying again may help; `cost` is what the
     failed prediction was billed, when the provider bills failures (0 when unknown or free)."""

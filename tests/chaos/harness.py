@@ -24,6 +24,7 @@ from reelforge.embedded import EmbeddedValkey
 from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.startup import free_port
+from tests.fakes.replicate import price
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = "r8_chaos_token_for_the_fake"
@@ -286,25 +287,11 @@ class Cluster:
 
     def billed(self) -> float:
         """What the fake would bill: every prediction that ran, priced by the catalog the
-        way Replicate prices it (time run, or output seconds for per-second models)."""
-        total = 0.0
-        kinds = {DEFAULT_CATALOG.spec(kind).model: kind for kind in PredictionKind}
-        for p in self.predictions():
-            kind = kinds.get(p["model"])
-            metrics = p.get("metrics") or {}
-            predict_time = metrics.get("predict_time")
-            if kind is None or predict_time is None:
-                continue
-            duration = float((p.get("input") or {}).get("duration") or 0.0)
-            tokens_in, tokens_out = (
-                metrics.get("input_token_count"),
-                metrics.get("output_token_count"),
-            )
-            total += DEFAULT_CATALOG.cost(
-                kind,
-                predict_time,
-                duration,
-                input_tokens=None if tokens_in is None else int(tokens_in),
-                output_tokens=None if tokens_out is None else int(tokens_out),
-            )
-        return round(total, 6)
+        way Replicate prices it (`tests.fakes.replicate.price`)."""
+        return round(
+            sum(
+                price(p["model"], p["status"], p.get("metrics") or {}, p.get("input") or {})
+                for p in self.predictions()
+            ),
+            6,
+        )

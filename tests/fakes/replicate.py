@@ -334,6 +334,12 @@ class FakeReplicate:
             if p.billed and (kind is None or p.kind is PredictionKind(kind))
         ]
 
+    def billed_dollars(self) -> float:
+        """What Replicate would have charged for every prediction so far (see `price`)."""
+        return round(
+            sum(price(p.model, p.public_status(), p.metrics, p.input) for p in self.billed()), 6
+        )
+
     def server_error_next(self, n: int = 1, method: str | None = "GET", status: int = 500) -> None:
         """The next `n` API requests of `method` (None: any) are answered `status` unprocessed."""
         self._server_errors.append(_Script(n, method=method, status=status))
@@ -948,6 +954,31 @@ class FakeReplicate:
             result = type(exc).__name__
         self.webhook_deliveries.append((prediction.id, result))
         return result
+
+
+def price(
+    model: str, status: str, metrics: Mapping[str, Any], model_input: Mapping[str, Any]
+) -> float:
+    """Dollars Replicate charges for one prediction of the default catalog's `model`, priced
+    as the catalog says: a succeeded one in full (time run, tokens, per output, per output
+    second); one that ran and then failed or was canceled for the time it ran; an aborted one
+    (never ran) nothing."""
+    specs = {spec.model: spec for spec in DEFAULT_CATALOG.specs()}
+    spec = specs.get(model)
+    predict_time = _number(metrics.get("predict_time"))
+    if spec is None or status == "aborted" or predict_time is None:
+        return 0.0
+    if status != "succeeded":
+        return round(spec.price_per_second * predict_time, 6)
+    tokens_in, tokens_out = metrics.get("input_token_count"), metrics.get("output_token_count")
+    return spec.cost(
+        predict_time=predict_time,
+        duration=_number(model_input.get("duration")) or 0.0
+        if spec.kind is PredictionKind.VIDEO
+        else 0.0,
+        input_tokens=None if tokens_in is None else int(tokens_in),
+        output_tokens=None if tokens_out is None else int(tokens_out),
+    )
 
 
 def _llm_answer(model_input: Mapping[str, Any]) -> tuple[list[str], int]:

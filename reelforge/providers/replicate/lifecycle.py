@@ -24,6 +24,7 @@ from reelforge.providers.base import (
     PredictionTimeout,
     ProviderError,
     UnknownPrediction,
+    WorkAbandoned,
 )
 from reelforge.providers.catalog import ModelSpec
 from reelforge.providers.replicate.http import AmbiguousRequest, ReplicateClient, parse_time
@@ -100,8 +101,8 @@ class Lifecycle:
             if on_created is not None:
                 try:
                     await on_created(prediction["id"])
-                except BaseException:
-                    # Nobody would know about this prediction: stop it rather than pay for it.
+                except WorkAbandoned:
+                    # Nobody wants it any more (a canceled job): stop paying for it now.
                     await self.cancel_quietly(prediction["id"])
                     raise
         self._remember(prediction["id"])
