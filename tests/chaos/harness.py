@@ -216,11 +216,11 @@ class Cluster:
         data: dict[str, Any] = body["data"]
         return data
 
-    def create_job(self, scenes: int = 2) -> str:
+    def create_job(self, scenes: int = 2, brief: str = "") -> str:
         data = self.graphql(
             "mutation($input: CreateJobInput!) { createJob(input: $input) { id } }",
             input={
-                "brief": "Trail shoes. Light and tough. Run further.",
+                "brief": f"Trail shoes. Light and tough. Run further. {brief}".strip(),
                 "sceneCount": scenes,
                 "targetDuration": float(max(2, scenes * 2)),
                 "resolution": "R480P",
