@@ -430,14 +430,14 @@ class Ledger:
                     external_id = await self._adopt_any(row, found)
                 if external_id is None:
                     continue
-                if stop:
-                    await provider.cancel(external_id)
-                final = None
-                for pause in FINAL_WAIT:
-                    final = await provider.final(external_id)
-                    if final is not None or not stop:
-                        break
-                    await asyncio.sleep(pause)
+                final = await provider.final(external_id)
+                if final is None and stop:
+                    await provider.cancel(external_id)  # still running: stop paying for it
+                    for pause in FINAL_WAIT:
+                        final = await provider.final(external_id)
+                        if final is not None:
+                            break
+                        await asyncio.sleep(pause)
             except (ProviderError, NotImplementedError) as exc:
                 self.run.log.warning(
                     "prediction.settle_failed", prediction=row.id, error=str(exc)[:300]
