@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 
 from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, Conflict, NotFound
@@ -447,14 +448,17 @@ class JobRepository:
     async def adopt_prediction(self, prediction_id: str, external_id: str) -> bool:
         """Give a recorded-but-unconfirmed prediction the id the provider shows for it; False
         when another run confirmed or retired it meanwhile."""
+        holder = aliased(Prediction)
         result = await self.session.execute(
             update(Prediction)
             .where(
                 Prediction.id == prediction_id,
                 Prediction.status == PredictionStatus.CREATING.value,
                 Prediction.external_id.is_(None),
+                ~exists().where(holder.external_id == external_id),
             )
             .values(external_id=external_id, status=PredictionStatus.RUNNING.value)
+            .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

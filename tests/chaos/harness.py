@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 
 from reelforge.embedded import EmbeddedValkey
-from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.startup import free_port
 from tests.fakes.replicate import price
@@ -278,11 +277,7 @@ class Cluster:
 
     def creates(self) -> Counter[str]:
         """Creates received at the fake, by kind (plan, image, video)."""
-        kinds = {
-            spec.model: kind.value
-            for kind in PredictionKind
-            for spec in [DEFAULT_CATALOG.spec(kind)]
-        }
+        kinds = {spec.model: spec.kind.value for spec in DEFAULT_CATALOG.specs()}
         return Counter(kinds.get(p["model"], p["model"]) for p in self.predictions())
 
     def billed(self) -> float:

@@ -504,15 +504,20 @@ def parse_time(value: Any) -> datetime | None:
 
 def same_input(listed: Any, sent: Mapping[str, Any]) -> bool:
     """Whether a listed prediction's input is the one we sent. Replicate may show an inlined
-    file (data URI) as a URL of its own, so such fields only need to hold a string."""
+    file (data URI) as a URL of its own: such a field then only needs to hold a string; one
+    listed as a data URI must be the same (two scenes differ only by their still). A bare
+    "data:" sent matches any file."""
     if not isinstance(listed, dict):
         return False
     for key, value in sent.items():
         if key not in listed:
             return False
+        shown = listed[key]
         if isinstance(value, str) and value.startswith("data:"):
-            if not isinstance(listed[key], str):
+            if not isinstance(shown, str):
                 return False
-        elif listed[key] != value:
+            if value != "data:" and shown.startswith("data:") and shown != value:
+                return False
+        elif shown != value:
             return False
     return True

@@ -45,6 +45,7 @@ from reelforge.providers.replicate.outputs import (
     check_not_removed,
     copy_media,
     image_input,
+    inline_image,
 )
 from reelforge.providers.replicate.throttle import Sleep, Throttle
 from reelforge.providers.webhooks import PredictionWakeups
@@ -312,8 +313,15 @@ class ReplicateProvider:
             spec = self.catalog.spec(PredictionKind.IMAGE, request.aspect_ratio)
             return spec, spec.render_input(still_values(request))
         if isinstance(request, ClipRequest):
+            # The still as it was sent: inline (compared exactly where Replicate lists it as
+            # sent), our presigned URL, or, for a file uploaded through the files API, any.
+            image = ANY_FILE
+            if len(request.image) <= self._inline_image_limit:
+                image = inline_image(request.image, request.image_content_type)
+            elif request.image_url:
+                image = request.image_url
             spec = self.catalog.spec(PredictionKind.VIDEO, request.aspect_ratio)
-            return spec, spec.render_input(clip_values(spec, request, ANY_FILE))
+            return spec, spec.render_input(clip_values(spec, request, image))
         if isinstance(request, SpeechRequest):
             spec = self.catalog.spec(PredictionKind.SPEECH)
             return spec, spec.render_input(speech_values(request))
