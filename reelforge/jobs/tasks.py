@@ -81,8 +81,9 @@ async def _run_stage(
             log.info("task.finished")
 
 
-# Runs of one task after transient database errors before its job is failed.
-TRANSIENT_TRIES = 6
+# Runs of one task (arq counts every run, one cut short by a killed worker included) within
+# which a transient database error re-runs the step; below the task's arq `max_tries` (20).
+TRANSIENT_TRIES = 18
 
 
 async def _after_abort(run: Run) -> None:
