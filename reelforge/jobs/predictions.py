@@ -227,13 +227,13 @@ class Ledger:
         scene_index: int | None,
     ) -> Outcome[Any] | Reserved:
         decision = await self._look(kind, model, digest, scene_index)
-        if isinstance(decision, Unconfirmed):
+        while isinstance(decision, Unconfirmed):
             # A create was sent and its answer never recorded: it may exist (and be paid
-            # for) at the provider. Ask before paying again, outside any unit.
+            # for) at the provider. Ask before paying again, outside any unit. (Several such
+            # rows may be left by runs cut short one after the other: each is asked about.)
             adopted = await self._adopt(decision, request, kind, scene_index)
             retire = decision.prediction_id
             decision = adopted or await self._look(kind, model, digest, scene_index, retire=retire)
-            assert not isinstance(decision, Unconfirmed)
         if isinstance(decision, Reserved) and decision.existing_id is None:
             self.run.requests[decision.prediction_id] = request
         return decision
@@ -249,6 +249,12 @@ class Ledger:
     ) -> Outcome[Any] | Reserved | Unconfirmed:
         async with self.rt.unit() as unit:
             repo = self.rt.jobs(unit)
+            if retire is not None:  # unconfirmed, and the provider shows nothing for it
+                await repo.retire_unconfirmed(
+                    retire,
+                    "the create call was lost before the provider confirmed it, and the "
+                    "provider shows no such prediction",
+                )
             job = await repo.get(self.run.job_id, client_id=None)
             prediction = await repo.reusable_prediction(self.run.job_id, digest)
             if prediction is not None and prediction.status == PredictionStatus.SUCCEEDED.value:
@@ -267,16 +273,8 @@ class Ledger:
             if prediction is not None and prediction.external_id:
                 PREDICTIONS.labels(kind=kind.value, outcome="resumed").inc()
                 return Reserved(prediction.id, prediction.external_id)
-            if prediction is not None and prediction.id != retire:
-                return Unconfirmed(prediction.id, as_utc(prediction.created_at))
             if prediction is not None:
-                await repo.update_prediction(
-                    prediction.id,
-                    status=PredictionStatus.FAILED.value,
-                    error="the create call was lost before the provider confirmed it, and the "
-                    "provider shows no such prediction",
-                    completed_at=utcnow(),
-                )
+                return Unconfirmed(prediction.id, as_utc(prediction.created_at))
             reserved = await repo.add_prediction(
                 Prediction(
                     job_id=self.run.job_id,
@@ -475,10 +473,7 @@ class Ledger:
             free = [pid for pid in found if pid not in claimed]
             if free and await repo.adopt_prediction(row.id, free[-1]):
                 return free[-1]
-            await repo.update_prediction(
-                row.id,
-                status=PredictionStatus.FAILED.value,
-                error="the create call was lost and the provider shows no such prediction",
-                completed_at=utcnow(),
+            await repo.retire_unconfirmed(
+                row.id, "the create call was lost and the provider shows no such prediction"
             )
         return None

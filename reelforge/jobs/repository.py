@@ -34,6 +34,7 @@ from reelforge.models import (
     PredictionStatus,
     as_utc,
     as_utc_iso,
+    utcnow,
 )
 
 DEFAULT_PAGE_SIZE = 20
@@ -461,6 +462,20 @@ class JobRepository:
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def retire_unconfirmed(self, prediction_id: str, error: str) -> None:
+        """Mark a recorded-but-unconfirmed prediction failed, unless another run confirmed
+        (or adopted) it meanwhile."""
+        await self.session.execute(
+            update(Prediction)
+            .where(
+                Prediction.id == prediction_id,
+                Prediction.status == PredictionStatus.CREATING.value,
+                Prediction.external_id.is_(None),
+            )
+            .values(status=PredictionStatus.FAILED.value, error=error, completed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
     async def claimed_external_ids(self, external_ids: Sequence[str]) -> set[str]:
         """Which of these provider ids a prediction row (of any job) already holds."""
