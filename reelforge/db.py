@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,6 +37,45 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLSTATEs that say "run the transaction again": serialization failure, deadlock.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# asyncpg errors of a connection that broke under a statement (the driver's own state machine
+# after a cancelled query, a closed connection).
+RETRYABLE_DRIVER_ERRORS = frozenset(
+    {"InternalClientError", "ConnectionDoesNotExistError", "InterfaceError"}
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error says "try again" rather than "this is wrong": a dropped or
+    invalidated connection, a server going away, a serialization failure or deadlock, SQLite
+    busy. A step that hit one is run again; it is never shown to a client."""
+    for error in _chain(exc):
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, OperationalError | InterfaceError):
+            return True
+        if isinstance(error, DBAPIError):
+            orig = error.orig
+            state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+            if state in RETRYABLE_SQLSTATES:
+                return True
+        if type(error).__name__ in RETRYABLE_DRIVER_ERRORS or (
+            getattr(error, "sqlstate", None) in RETRYABLE_SQLSTATES
+        ):
+            return True
+    return False
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
 
 
 def is_sqlite(url: str) -> bool:

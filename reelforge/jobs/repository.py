@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 
 from reelforge.db import UnitOfWork
 from reelforge.errors import BadUserInput, Conflict, NotFound
@@ -33,6 +34,7 @@ from reelforge.models import (
     PredictionStatus,
     as_utc,
     as_utc_iso,
+    utcnow,
 )
 
 DEFAULT_PAGE_SIZE = 20
@@ -443,6 +445,54 @@ class JobRepository:
         await self.session.execute(
             update(Prediction).where(Prediction.id == prediction_id).values(**values)
         )
+
+    async def adopt_prediction(self, prediction_id: str, external_id: str) -> bool:
+        """Give a recorded-but-unconfirmed prediction the id the provider shows for it; False
+        when another run confirmed or retired it meanwhile."""
+        holder = aliased(Prediction)
+        result = await self.session.execute(
+            update(Prediction)
+            .where(
+                Prediction.id == prediction_id,
+                Prediction.status == PredictionStatus.CREATING.value,
+                Prediction.external_id.is_(None),
+                ~exists().where(holder.external_id == external_id),
+            )
+            .values(external_id=external_id, status=PredictionStatus.RUNNING.value)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def retire_unconfirmed(self, prediction_id: str, error: str) -> None:
+        """Mark a recorded-but-unconfirmed prediction failed, unless another run confirmed
+        (or adopted) it meanwhile."""
+        await self.session.execute(
+            update(Prediction)
+            .where(
+                Prediction.id == prediction_id,
+                Prediction.status == PredictionStatus.CREATING.value,
+                Prediction.external_id.is_(None),
+            )
+            .values(status=PredictionStatus.FAILED.value, error=error, completed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    async def claimed_external_ids(self, external_ids: Sequence[str]) -> set[str]:
+        """Which of these provider ids a prediction row (of any job) already holds."""
+        if not external_ids:
+            return set()
+        query = select(Prediction.external_id).where(Prediction.external_id.in_(external_ids))
+        return {row for row in (await self.session.execute(query)).scalars() if row}
+
+    async def unsettled_predictions(self, job_id: str) -> list[Prediction]:
+        """The job's predictions that may still be running (or being created) at the provider."""
+        query = select(Prediction).where(
+            Prediction.job_id == job_id,
+            Prediction.status.in_(
+                [PredictionStatus.RUNNING.value, PredictionStatus.CREATING.value]
+            ),
+        )
+        return list((await self.session.execute(query)).scalars())
 
     async def predictions(self, job_id: str) -> list[Prediction]:
         query = (

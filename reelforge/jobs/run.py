@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +14,15 @@ from typing import Any
 
 import structlog
 
-from reelforge.errors import Conflict
+from reelforge.db import is_transient
+from reelforge.errors import Conflict, ReelforgeError
 from reelforge.jobs.params import JobParams
 from reelforge.jobs.repository import JobChange, JobRepository
 from reelforge.jobs.scenes import Scene, dump_scenes, load_scenes
+from reelforge.media.ffmpeg import FFmpegError
 from reelforge.models import Asset, AssetKind, Job, JobStatus
 from reelforge.observability.metrics import JOB_FAILURES, JOBS_FINISHED
+from reelforge.providers.base import AnyRequest, ProviderError, WorkAbandoned
 from reelforge.runtime import Runtime
 from reelforge.storage.repository import AssetRepository
 from reelforge.storage.service import AssetStore
@@ -26,8 +30,8 @@ from reelforge.storage.service import AssetStore
 log = structlog.get_logger(__name__)
 
 
-class JobCanceled(Exception):
-    """The job was canceled (or moved on) by someone else: stop quietly."""
+class JobCanceled(WorkAbandoned):
+    """The job was canceled (or moved on) by someone else: stop quietly (and stop paying)."""
 
 
 @dataclass
@@ -45,6 +49,9 @@ class Run:
     limits: Limits
     scenes: asyncio.Semaphore = field(init=False)  # scenes of this job at once
     write_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
+    # What each prediction this run reserved asks for, by row id: a create in flight when
+    # the run stopped is looked up at the provider with it.
+    requests: dict[str, AnyRequest] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.scenes = asyncio.Semaphore(self.runtime.settings.scene_concurrency)
@@ -95,6 +102,14 @@ class Run:
 
         return await self.write(mutate)
 
+    async def note(self, change: JobChange) -> None:
+        """An event on the job (and to its subscribers) that changes nothing else."""
+
+        async def mutate(repo: JobRepository, job: Job) -> Job:
+            return await repo.update(job, change=change, progress=job.progress)
+
+        await self.write(mutate)
+
     async def note_retry(self, message: str, scene_index: int | None) -> None:
         """Count a retry on the job and say why, so the client sees it happening."""
 
@@ -112,15 +127,23 @@ class Run:
 
     async def fail(self, stage: str, exc: BaseException) -> None:
         reason = type(exc).__name__
-        message = str(exc) or reason
-        self.log.error("job.failed", stage=stage, reason=reason, error=message)
+        reference = uuid.uuid4().hex[:12]
+        self.log.error(
+            "job.failed",
+            stage=stage,
+            reason=reason,
+            error=str(exc) or reason,
+            reference=reference,
+            exc_info=not isinstance(exc, ProviderError),
+        )
         JOB_FAILURES.labels(stage=stage, reason=reason).inc()
         JOBS_FINISHED.labels(status=JobStatus.FAILED.value).inc()
+        message = failure_message(stage, exc, reference)
         try:
             await self.finish(
                 JobStatus.FAILED,
-                error_message=f"{stage} failed: {message}"[:2000],
-                change=JobChange(event="failed", message=f"{stage} failed: {message}"[:500]),
+                error_message=message[:2000],
+                change=JobChange(event="failed", message=message[:500]),
             )
         except JobCanceled:  # canceled meanwhile: that state stands
             await self.settle_canceled()
@@ -158,6 +181,24 @@ class Run:
             return await AssetStore(unit, self.runtime.blobs).store_file(
                 path, client_id=client_id, job_id=self.job_id, kind=kind, content_type=content_type
             )
+
+
+def failure_message(stage: str, exc: BaseException, reference: str) -> str:
+    """What a client reads about a failed job: written for people. A provider's answer and
+    our own domain errors are worded for them already; anything else (a database, a bug) is
+    named only by a reference to the server log, never by its exception text."""
+    if isinstance(exc, ProviderError):
+        return f"{stage} failed: {exc}"
+    if isinstance(exc, ReelforgeError):
+        return f"{stage} failed: {exc.message}"
+    if isinstance(exc, FFmpegError):
+        return f"{stage} failed: a clip could not be encoded (reference {reference})"
+    if is_transient(exc):
+        return (
+            f"{stage} failed: the database was unavailable for too long; retry the job "
+            f"(reference {reference})"
+        )
+    return f"{stage} failed: an internal error occurred (reference {reference})"
 
 
 def job_params(job: Job) -> JobParams:

@@ -13,9 +13,10 @@ import structlog
 from arq.typing import WorkerCoroutine
 from arq.worker import Retry
 
-from reelforge.db import POOL_RETRY_AFTER
+from reelforge.db import POOL_RETRY_AFTER, is_transient
 from reelforge.errors import ServiceUnavailable
 from reelforge.jobs import exports, recovery
+from reelforge.jobs.predictions import Ledger
 from reelforge.jobs.queue import QUEUE_NAME, Task, enqueue_task, task_key
 from reelforge.jobs.render import render
 from reelforge.jobs.repository import JobChange
@@ -59,16 +60,53 @@ async def _run_stage(
             await step(run)
         except JobCanceled:
             log.info("task.canceled")
+            await Ledger(run).settle_abandoned(stop=True)
             await run.settle_canceled()
         except asyncio.CancelledError:
             log.info("task.interrupted")  # shutdown or abort: arq re-queues, the rerun resumes
+            await _after_abort(run)
             raise
         except ServiceUnavailable as exc:
             raise _retry_later(ctx, exc) from exc  # the database was busy: try again
         except Exception as exc:
+            attempt = int(ctx.get("job_try", 1))
+            if is_transient(exc) and attempt < TRANSIENT_TRIES:
+                # A dropped connection, a serialization failure: the step runs again and
+                # resumes from the ledger (nothing is paid twice); the client sees nothing.
+                log.warning("task.transient_error", attempt=attempt, error=str(exc)[:300])
+                raise Retry(defer=timedelta(seconds=min(30, 2 * attempt))) from exc
             await run.fail(stage, exc)
+            await _settle_quietly(run, stop=True)
         else:
             log.info("task.finished")
+
+
+# Runs of one task (arq counts every run, one cut short by a killed worker included) within
+# which a transient database error re-runs the step; below the task's arq `max_tries` (20).
+TRANSIENT_TRIES = 18
+
+
+async def _after_abort(run: Run) -> None:
+    """A task stopped from outside: by cancelJob's abort (stop the job's predictions and
+    record what they cost) or by a shutdown (the rerun resumes; nothing to do)."""
+
+    async def settle() -> None:
+        job = await run.read()
+        if job.status == JobStatus.CANCELED.value:
+            await _settle_quietly(run, stop=True)
+            await run.settle_canceled()
+
+    try:
+        await asyncio.wait_for(asyncio.shield(settle()), timeout=30)
+    except Exception as exc:
+        log.warning("task.settle_after_abort_failed", error=str(exc)[:300])
+
+
+async def _settle_quietly(run: Run, *, stop: bool) -> None:
+    try:
+        await Ledger(run).settle_abandoned(stop=stop)
+    except Exception as exc:
+        log.warning("task.settle_failed", error=str(exc)[:300])
 
 
 async def generate_storyboard_task(ctx: dict[str, Any], job_id: str) -> None:

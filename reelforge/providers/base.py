@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -218,6 +219,12 @@ class SpeechResult:
 OnCreated = Callable[[str], Awaitable[None]]
 
 
+class WorkAbandoned(Exception):
+    """Raised by an `on_created` callback: nobody wants this prediction any more (its job was
+    canceled). The provider stops it at once. Any other failure of the callback leaves the
+    prediction running: the caller's ledger finds it again at the provider and adopts it."""
+
+
 class ProviderError(Exception):
     """A prediction failed. `retryable` says whether trying again may help; `cost` is what the
     failed prediction was billed, when the provider bills failures (0 when unknown or free)."""
@@ -355,6 +362,17 @@ class Provider(Protocol):
 
     async def cancel(self, external_id: str) -> None:
         """Stop a running prediction so it stops costing money. Never raises for a finished one."""
+        ...
+
+    async def find(self, request: AnyRequest, *, since: datetime) -> list[str]:
+        """External ids of predictions this provider made for `request` since `since`,
+        newest first: where a create went whose answer never reached us (a crash, a lost
+        response). ProviderError when the provider cannot say."""
+        ...
+
+    async def final(self, external_id: str) -> PredictionMeta | None:
+        """What a prediction cost once it ended (None while it is still running): the
+        provider's own answer, for work nobody waits for any more (a canceled job)."""
         ...
 
     async def aclose(self) -> None: ...

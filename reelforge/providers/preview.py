@@ -11,6 +11,7 @@ import re
 import tempfile
 import time
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import structlog
@@ -22,6 +23,7 @@ from reelforge.media.music import synthesize_music_bed
 from reelforge.media.stills import draw_still
 from reelforge.providers import espeak
 from reelforge.providers.base import (
+    AnyRequest,
     ClipRequest,
     MediaResult,
     MusicRequest,
@@ -237,6 +239,14 @@ class PreviewProvider:
 
     async def cancel(self, external_id: str) -> None:
         """Nothing runs remotely: there is nothing to stop."""
+
+    async def find(self, request: AnyRequest, *, since: datetime) -> list[str]:
+        """Nothing is created remotely: a lost create left nothing to adopt (and cost nothing)."""
+        return []
+
+    async def final(self, external_id: str) -> PredictionMeta | None:
+        """Local work ends with the call that made it, and is free."""
+        return PredictionMeta(external_id=external_id, model="preview", cost=0.0)
 
     async def aclose(self) -> None:
         """No resources are held between calls."""

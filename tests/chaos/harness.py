@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 
 from reelforge.embedded import EmbeddedValkey
-from reelforge.providers.base import PredictionKind
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.startup import free_port
+from tests.fakes.replicate import price
 from tests.processes import graphql
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,11 +208,11 @@ class Cluster:
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
         return graphql(self.api_url, self.token, query, **variables)
 
-    def create_job(self, scenes: int = 2) -> str:
+    def create_job(self, scenes: int = 2, brief: str = "") -> str:
         data = self.graphql(
             "mutation($input: CreateJobInput!) { createJob(input: $input) { id } }",
             input={
-                "brief": "Trail shoes. Light and tough. Run further.",
+                "brief": f"Trail shoes. Light and tough. Run further. {brief}".strip(),
                 "sceneCount": scenes,
                 "targetDuration": float(max(2, scenes * 2)),
                 "resolution": "R480P",
@@ -270,34 +270,16 @@ class Cluster:
 
     def creates(self) -> Counter[str]:
         """Creates received at the fake, by kind (plan, image, video)."""
-        kinds = {
-            spec.model: kind.value
-            for kind in PredictionKind
-            for spec in [DEFAULT_CATALOG.spec(kind)]
-        }
+        kinds = {spec.model: spec.kind.value for spec in DEFAULT_CATALOG.specs()}
         return Counter(kinds.get(p["model"], p["model"]) for p in self.predictions())
 
     def billed(self) -> float:
         """What the fake would bill: every prediction that ran, priced by the catalog the
-        way Replicate prices it (time run, or output seconds for per-second models)."""
-        total = 0.0
-        kinds = {DEFAULT_CATALOG.spec(kind).model: kind for kind in PredictionKind}
-        for p in self.predictions():
-            kind = kinds.get(p["model"])
-            metrics = p.get("metrics") or {}
-            predict_time = metrics.get("predict_time")
-            if kind is None or predict_time is None:
-                continue
-            duration = float((p.get("input") or {}).get("duration") or 0.0)
-            tokens_in, tokens_out = (
-                metrics.get("input_token_count"),
-                metrics.get("output_token_count"),
-            )
-            total += DEFAULT_CATALOG.cost(
-                kind,
-                predict_time,
-                duration,
-                input_tokens=None if tokens_in is None else int(tokens_in),
-                output_tokens=None if tokens_out is None else int(tokens_out),
-            )
-        return round(total, 6)
+        way Replicate prices it (`tests.fakes.replicate.price`)."""
+        return round(
+            sum(
+                price(p["model"], p["status"], p.get("metrics") or {}, p.get("input") or {})
+                for p in self.predictions()
+            ),
+            6,
+        )

@@ -334,6 +334,12 @@ class FakeReplicate:
             if p.billed and (kind is None or p.kind is PredictionKind(kind))
         ]
 
+    def billed_dollars(self) -> float:
+        """What Replicate would have charged for every prediction so far (see `price`)."""
+        return round(
+            sum(price(p.model, p.public_status(), p.metrics, p.input) for p in self.billed()), 6
+        )
+
     def server_error_next(self, n: int = 1, method: str | None = "GET", status: int = 500) -> None:
         """The next `n` API requests of `method` (None: any) are answered `status` unprocessed."""
         self._server_errors.append(_Script(n, method=method, status=status))
@@ -613,7 +619,10 @@ class FakeReplicate:
         page = items[offset : offset + 100]
         next_url = None
         if offset + 100 < len(items):
-            next_url = f"{_base(request)}/v1/predictions?cursor={offset + 100}"
+            # Like Replicate's cursors, the next page keeps the filters of this one.
+            query = {k: v for k, v in request.query_params.items() if k != "cursor"}
+            query["cursor"] = str(offset + 100)
+            next_url = f"{_base(request)}/v1/predictions?{urllib.parse.urlencode(query)}"
         return JSONResponse(
             {"next": next_url, "previous": None, "results": [p.to_json() for p in page]}
         )
@@ -632,6 +641,9 @@ class FakeReplicate:
             prediction.status = "canceled"
             prediction.completed_at = datetime.now(UTC)
             prediction.completed_mono = time.monotonic()
+            if prediction.started:  # it ran until now: Replicate reports (and bills) that time
+                ran = prediction.completed_mono - prediction.created_mono - prediction.queue_time
+                prediction.metrics.setdefault("predict_time", round(max(0.0, ran), 3))
             asyncio.get_running_loop().create_task(self._deliver(prediction))
         return JSONResponse(prediction.to_json())
 
@@ -942,6 +954,31 @@ class FakeReplicate:
             result = type(exc).__name__
         self.webhook_deliveries.append((prediction.id, result))
         return result
+
+
+def price(
+    model: str, status: str, metrics: Mapping[str, Any], model_input: Mapping[str, Any]
+) -> float:
+    """Dollars Replicate charges for one prediction of the default catalog's `model`, priced
+    as the catalog says: a succeeded one in full (time run, tokens, per output, per output
+    second); one that ran and then failed or was canceled for the time it ran; an aborted one
+    (never ran) nothing."""
+    specs = {spec.model: spec for spec in DEFAULT_CATALOG.specs()}
+    spec = specs.get(model)
+    predict_time = _number(metrics.get("predict_time"))
+    if spec is None or status == "aborted" or predict_time is None:
+        return 0.0
+    if status != "succeeded":
+        return round(spec.price_per_second * predict_time, 6)
+    tokens_in, tokens_out = metrics.get("input_token_count"), metrics.get("output_token_count")
+    return spec.cost(
+        predict_time=predict_time,
+        duration=_number(model_input.get("duration")) or 0.0
+        if spec.kind is PredictionKind.VIDEO
+        else 0.0,
+        input_tokens=None if tokens_in is None else int(tokens_in),
+        output_tokens=None if tokens_out is None else int(tokens_out),
+    )
 
 
 def _llm_answer(model_input: Mapping[str, Any]) -> tuple[list[str], int]:

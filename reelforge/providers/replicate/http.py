@@ -159,6 +159,9 @@ class ReplicateClient:
         before `since` (and after `max_pages` pages of 100). For adopting a prediction whose
         create answer was lost."""
         url: str | None = "/v1/predictions"
+        if since is not None:  # Replicate filters by creation time itself (ISO 8601)
+            after = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            url = "/v1/predictions?" + urllib.parse.urlencode({"created_after": after})
         for _ in range(max_pages):
             if url is None:
                 return
@@ -185,22 +188,38 @@ class ReplicateClient:
         exclude: Collection[str] = (),
     ) -> dict[str, Any] | None:
         """Our prediction among the recent ones (same model and input, created after `since`
-        less the clock skew allowance), or None."""
-        oldest = since - timedelta(seconds=self._lookup_skew)
+        less the clock skew allowance), or None (also when the list cannot be had)."""
         try:
-            async for candidate in self.list_predictions(since=oldest):
+            for candidate in await self.matching(spec, model_input, since=since):
+                if candidate["id"] not in exclude:
+                    return candidate
+        except ProviderError as exc:
+            log.warning("replicate.create.lookup_failed", error=str(exc))
+        return None
+
+    async def matching(
+        self, spec: ModelSpec, model_input: Mapping[str, Any], *, since: datetime
+    ) -> list[dict[str, Any]]:
+        """The account's predictions of `spec`'s model with `model_input`, created after
+        `since` less the clock skew allowance, newest first. Raises ProviderError when the
+        list cannot be had (the caller must not take "unknown" for "not there")."""
+        oldest = since - timedelta(seconds=self._lookup_skew)
+        found = []
+        try:
+            async for candidate in self.list_predictions(since=oldest, max_pages=20):
                 pid = candidate.get("id")
                 if (
                     isinstance(pid, str)
-                    and pid not in exclude
                     and str(candidate.get("model", "")) == spec.model
                     and (spec.version is None or candidate.get("version") == spec.version)
                     and same_input(candidate.get("input"), model_input)
                 ):
-                    return candidate
-        except (ProviderError, AmbiguousRequest) as exc:
-            log.warning("replicate.create.lookup_failed", error=str(exc))
-        return None
+                    found.append(candidate)
+        except AmbiguousRequest as exc:  # a GET is idempotent; kept for the type's sake
+            raise ProviderError(
+                f"listing predictions failed ({exc.reason})", retryable=True
+            ) from exc
+        return found
 
     async def model_inputs(self, spec: ModelSpec) -> list[str]:
         """The input names the model (or its pinned version) publishes in its OpenAPI schema."""
@@ -485,15 +504,20 @@ def parse_time(value: Any) -> datetime | None:
 
 def same_input(listed: Any, sent: Mapping[str, Any]) -> bool:
     """Whether a listed prediction's input is the one we sent. Replicate may show an inlined
-    file (data URI) as a URL of its own, so such fields only need to hold a string."""
+    file (data URI) as a URL of its own: such a field then only needs to hold a string; one
+    listed as a data URI must be the same (two scenes differ only by their still). A bare
+    "data:" sent matches any file."""
     if not isinstance(listed, dict):
         return False
     for key, value in sent.items():
         if key not in listed:
             return False
+        shown = listed[key]
         if isinstance(value, str) and value.startswith("data:"):
-            if not isinstance(listed[key], str):
+            if not isinstance(shown, str):
                 return False
-        elif listed[key] != value:
+            if value != "data:" and shown.startswith("data:") and shown != value:
+                return False
+        elif shown != value:
             return False
     return True

@@ -24,6 +24,7 @@ from reelforge.providers.base import (
     PredictionTimeout,
     ProviderError,
     UnknownPrediction,
+    WorkAbandoned,
 )
 from reelforge.providers.catalog import ModelSpec
 from reelforge.providers.replicate.http import AmbiguousRequest, ReplicateClient, parse_time
@@ -100,8 +101,8 @@ class Lifecycle:
             if on_created is not None:
                 try:
                     await on_created(prediction["id"])
-                except BaseException:
-                    # Nobody would know about this prediction: stop it rather than pay for it.
+                except WorkAbandoned:
+                    # Nobody wants it any more (a canceled job): stop paying for it now.
                     await self.cancel_quietly(prediction["id"])
                     raise
         self._remember(prediction["id"])
@@ -257,7 +258,10 @@ class Lifecycle:
                     cost=self._cost(kind, spec, prediction, duration),
                 )
             raise ProviderError(
-                f"{kind.value} prediction {pid} was canceled", retryable=False, external_id=pid
+                f"{kind.value} prediction {pid} was canceled",
+                retryable=False,
+                external_id=pid,
+                cost=self.unfinished_cost(spec, prediction),
             )
         raise ProviderError(
             f"{kind.value} prediction {pid} {status}: {error}",
@@ -278,6 +282,32 @@ class Lifecycle:
             duration=duration if kind is PredictionKind.VIDEO else 0.0,
             input_tokens=int(input_tokens) if input_tokens is not None else None,
             output_tokens=int(output_tokens) if output_tokens is not None else None,
+        )
+
+    def unfinished_cost(self, spec: ModelSpec, prediction: dict[str, Any]) -> float:
+        """What a prediction that ended without an output was billed: the time it ran, at
+        the model's hardware price (per-output prices are charged for outputs only)."""
+        metrics = prediction.get("metrics") or {}
+        predict_time = _number(metrics.get("predict_time")) or 0.0
+        return round(spec.price_per_second * predict_time, 6)
+
+    def final_meta(
+        self, kind: PredictionKind, spec: ModelSpec, prediction: dict[str, Any], duration: float
+    ) -> PredictionMeta | None:
+        """The cost of a prediction that ended (None while it runs), from Replicate's answer."""
+        status = prediction.get("status")
+        if status not in TERMINAL_STATUSES:
+            return None
+        pid: str = prediction["id"]
+        if status == "succeeded":
+            return self._meta(kind, spec, prediction, duration)
+        metrics = prediction.get("metrics") or {}
+        return PredictionMeta(
+            external_id=pid,
+            model=spec.ref,
+            predict_time=_number(metrics.get("predict_time")),
+            cost=0.0 if status == "aborted" else self.unfinished_cost(spec, prediction),
+            extra={"status": status},
         )
 
     def _meta(

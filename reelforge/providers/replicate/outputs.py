@@ -53,10 +53,14 @@ async def image_input(
     """A data URI for a small still; for a large one, the presigned URL of our own copy when
     there is one (no upload), else a Replicate file URL."""
     if len(data) <= inline_limit:
-        return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+        return inline_image(data, content_type)
     if url:
         return url
     return await client.upload_file(data, content_type)
+
+
+def inline_image(data: bytes, content_type: str) -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 
 
 async def copy_media(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import httpx
 from reelforge.media.music import MOODS
 from reelforge.providers.base import (
     ANY_LANGUAGE,
+    AnyRequest,
     ClipRequest,
     MediaResult,
     MusicRequest,
@@ -23,6 +25,7 @@ from reelforge.providers.base import (
     PlanRequest,
     PlanResult,
     PredictionKind,
+    PredictionMeta,
     ProviderError,
     SpeechRequest,
     SpeechResult,
@@ -42,6 +45,7 @@ from reelforge.providers.replicate.outputs import (
     check_not_removed,
     copy_media,
     image_input,
+    inline_image,
 )
 from reelforge.providers.replicate.throttle import Sleep, Throttle
 from reelforge.providers.webhooks import PredictionWakeups
@@ -167,14 +171,7 @@ class ReplicateProvider:
         existing_id: str | None = None,
         on_created: OnCreated | None = None,
     ) -> MediaResult:
-        values = {
-            "prompt": request.prompt,
-            "width": request.width,
-            "height": request.height,
-            "aspect_ratio": request.aspect_ratio,
-            "seed": request.seed,
-            "title": request.title,
-        }
+        values = still_values(request)
 
         async def make_input(spec: ModelSpec) -> dict[str, Any]:
             return spec.render_input(values)
@@ -202,17 +199,7 @@ class ReplicateProvider:
                 inline_limit=self._inline_image_limit,
                 url=request.image_url,
             )
-            return spec.render_input(
-                {
-                    "image": image,
-                    "prompt": request.prompt,
-                    "duration": spec.output_duration(request.duration),
-                    "width": request.width,
-                    "height": request.height,
-                    "aspect_ratio": request.aspect_ratio,
-                    "seed": request.seed,
-                }
-            )
+            return spec.render_input(clip_values(spec, request, image))
 
         spec = self.catalog.spec(PredictionKind.VIDEO, request.aspect_ratio)
         prediction, meta = await self.lifecycle.run(
@@ -254,13 +241,7 @@ class ReplicateProvider:
     ) -> SpeechResult:
         """The line from the catalog's TTS model. It reports no word timings, so they are
         estimated from the length of the audio it returned (`estimate_word_timings`)."""
-        values = {
-            "text": request.text,
-            "voice": request.voice,
-            "language": request.language,
-            "language_name": language_name(request.language),
-            "speed": request.speed,
-        }
+        values = speech_values(request)
 
         async def make_input(spec: ModelSpec) -> dict[str, Any]:
             return spec.render_input(values)
@@ -292,15 +273,7 @@ class ReplicateProvider:
         """A bed from the catalog's music model, asked for its longest take at most (the mix
         loops a shorter bed under a longer ad)."""
         spec = self.catalog.spec(PredictionKind.MUSIC)
-        seconds = request.duration
-        if spec.max_duration:
-            seconds = min(seconds, spec.max_duration)
-        values = {
-            "prompt": MOODS[request.mood].prompt,
-            "mood": request.mood,
-            "duration": math.ceil(seconds),
-            "seed": request.seed,
-        }
+        values = music_values(spec, request)
 
         async def make_input(spec: ModelSpec) -> dict[str, Any]:
             return spec.render_input(values)
@@ -312,9 +285,107 @@ class ReplicateProvider:
             self.client, PredictionKind.MUSIC, prediction, meta, max_bytes=self._max_output_bytes
         )
 
+    async def find(self, request: AnyRequest, *, since: datetime) -> list[str]:
+        """Predictions made at Replicate for `request` since `since`, newest first: where a
+        create whose answer never reached us went. Matched on model and input (Replicate
+        keeps no marker of ours); a still sent to a video model may have been inlined or
+        uploaded, so any file value there matches. Raises ProviderError when Replicate's
+        list cannot be read, so "unknown" is never taken for "not there"."""
+        spec, model_input = self._lookup_input(request)
+        found = await self.client.matching(spec, model_input, since=since)
+        return [str(p["id"]) for p in found]
+
+    async def final(self, external_id: str) -> PredictionMeta | None:
+        """The cost of an ended prediction as Replicate reports it; None while it runs."""
+        prediction = await self.client.get(external_id)
+        kinds = {spec.model: spec for spec in self.catalog.specs()}
+        spec = kinds.get(str(prediction.get("model", "")))
+        if spec is None:
+            return None
+        duration = _number((prediction.get("input") or {}).get("duration")) or 0.0
+        return self.lifecycle.final_meta(spec.kind, spec, prediction, duration)
+
+    def _lookup_input(self, request: AnyRequest) -> tuple[ModelSpec, dict[str, Any]]:
+        if isinstance(request, PlanRequest):
+            spec = self.catalog.spec(PredictionKind.PLAN)
+            return spec, spec.render_input(plan_values(request))
+        if isinstance(request, StillRequest):
+            spec = self.catalog.spec(PredictionKind.IMAGE, request.aspect_ratio)
+            return spec, spec.render_input(still_values(request))
+        if isinstance(request, ClipRequest):
+            # The still as it was sent: inline (compared exactly where Replicate lists it as
+            # sent), our presigned URL, or, for a file uploaded through the files API, any.
+            image = ANY_FILE
+            if len(request.image) <= self._inline_image_limit:
+                image = inline_image(request.image, request.image_content_type)
+            elif request.image_url:
+                image = request.image_url
+            spec = self.catalog.spec(PredictionKind.VIDEO, request.aspect_ratio)
+            return spec, spec.render_input(clip_values(spec, request, image))
+        if isinstance(request, SpeechRequest):
+            spec = self.catalog.spec(PredictionKind.SPEECH)
+            return spec, spec.render_input(speech_values(request))
+        spec = self.catalog.spec(PredictionKind.MUSIC)
+        return spec, spec.render_input(music_values(spec, request))
+
     async def cancel(self, external_id: str) -> None:
         self.lifecycle.note_cancel(external_id)
         await self.client.cancel(external_id)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+# A file input in a lookup: matches whatever Replicate lists for it (see `same_input`).
+ANY_FILE = "data:"
+
+
+def still_values(request: StillRequest) -> dict[str, Any]:
+    return {
+        "prompt": request.prompt,
+        "width": request.width,
+        "height": request.height,
+        "aspect_ratio": request.aspect_ratio,
+        "seed": request.seed,
+        "title": request.title,
+    }
+
+
+def clip_values(spec: ModelSpec, request: ClipRequest, image: str) -> dict[str, Any]:
+    return {
+        "image": image,
+        "prompt": request.prompt,
+        "duration": spec.output_duration(request.duration),
+        "width": request.width,
+        "height": request.height,
+        "aspect_ratio": request.aspect_ratio,
+        "seed": request.seed,
+    }
+
+
+def speech_values(request: SpeechRequest) -> dict[str, Any]:
+    return {
+        "text": request.text,
+        "voice": request.voice,
+        "language": request.language,
+        "language_name": language_name(request.language),
+        "speed": request.speed,
+    }
+
+
+def music_values(spec: ModelSpec, request: MusicRequest) -> dict[str, Any]:
+    seconds = request.duration
+    if spec.max_duration:
+        seconds = min(seconds, spec.max_duration)
+    return {
+        "prompt": MOODS[request.mood].prompt,
+        "mood": request.mood,
+        "duration": math.ceil(seconds),
+        "seed": request.seed,
+    }
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

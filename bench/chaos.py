@@ -1,0 +1,209 @@
+"""Benchmark: N jobs under a SIGKILL loop on random worker processes. Does every job complete,
+is every piece of work paid exactly once, and does what the jobs say they cost equal what the
+provider billed?
+
+Real processes (tests/chaos/harness.py): a private Valkey, the fake Replicate as a standalone
+server (the witness: it counts every create and prices every prediction the way Replicate
+bills), `reelforge serve` without its in-process worker, and `--workers` `reelforge worker`s
+on one database (a SQLite file, or `--database-url`). Every `--kill-min`..`--kill-max`
+seconds a random worker is SIGKILLed and started again; creates answer slowly
+(`--create-latency`), so kills land between a create reaching the provider and its answer
+being recorded. Each job is approved and rendered as soon as its storyboard is ready.
+
+Printed:
+- completed jobs out of N (target: all);
+- creates at the fake by kind against the work there is (N plans, N x scenes stills and
+  clips), and the pieces of work paid more than once (same model and input created twice;
+  target: 0);
+- sum(actualCost) of the jobs against what the fake billed, and their ratio (target: 1.000).
+
+The baseline is the work itself: each piece created once, billed once.
+
+    python bench/chaos.py [--jobs 20] [--scenes 3] [--workers 3] [--kill-min 3] [--kill-max 7]
+                          [--create-latency 1.0] [--latency 0.5] [--timeout 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.chaos.harness import Cluster  # noqa: E402
+
+TERMINAL = ("COMPLETED", "FAILED", "CANCELED")
+
+
+@dataclass
+class Report:
+    jobs: int
+    scenes: int
+    completed: int
+    failed: list[str]
+    creates: Counter[str]
+    paid_twice: int
+    actual_cost: float
+    billed: float
+    kills: int
+    seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.actual_cost / self.billed if self.billed else 1.0
+
+    @property
+    def expected(self) -> dict[str, int]:
+        return {
+            "plan": self.jobs,
+            "image": self.jobs * self.scenes,
+            "video": self.jobs * self.scenes,
+        }
+
+    def lines(self) -> list[str]:
+        creates = ", ".join(
+            f"{kind} {self.creates.get(kind, 0)}/{want}" for kind, want in self.expected.items()
+        )
+        return [
+            f"completed: {self.completed}/{self.jobs} jobs in {self.seconds:.0f} s "
+            f"({self.kills} worker SIGKILLs)",
+            f"creates at the fake (made/work): {creates}",
+            f"paid more than once: {self.paid_twice} pieces of work",
+            f"sum(actualCost) ${self.actual_cost:.4f} vs billed ${self.billed:.4f}: "
+            f"ratio {self.ratio:.3f}",
+            *(f"failed: {line}" for line in self.failed),
+        ]
+
+
+def drive(
+    cluster: Cluster,
+    *,
+    jobs: int,
+    scenes: int,
+    kill_every: tuple[float, float],
+    timeout: float,
+    seed: int = 0,
+) -> Report:
+    """Create `jobs`, kill random workers until every job ended (or `timeout`), report."""
+    rng = random.Random(seed)
+    started = time.monotonic()
+    ids = [cluster.create_job(scenes=scenes, brief=f"Trail shoes no. {n}.") for n in range(jobs)]
+    stop = threading.Event()
+    kills = 0
+
+    def killer() -> None:
+        nonlocal kills
+        while not stop.wait(rng.uniform(*kill_every)):
+            index = rng.randrange(len(cluster.workers))
+            if cluster.workers[index] is None:
+                continue
+            cluster.kill_worker(index)
+            kills += 1
+            cluster.start_worker(index)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    rendering: set[str] = set()
+    final: dict[str, dict[str, object]] = {}
+    try:
+        while len(final) < len(ids) and time.monotonic() - started < timeout:
+            for job_id in ids:
+                if job_id in final:
+                    continue
+                try:
+                    job = cluster.job(job_id)
+                except Exception:  # the API is busy or restarting: ask again
+                    continue
+                if job["status"] in TERMINAL:
+                    final[job_id] = job
+                elif job["status"] == "STORYBOARD_COMPLETE" and job_id not in rendering:
+                    cluster.mutate("approveStoryboard", job_id)
+                    cluster.mutate("renderVideo", job_id)
+                    rendering.add(job_id)
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+    # Let the workers settle what they still hold, then read every job's bill.
+    time.sleep(3)
+    jobs_now = [cluster.job(job_id) for job_id in ids]
+    predictions = cluster.predictions()
+    works = Counter(
+        (p["model"], json.dumps(p.get("input") or {}, sort_keys=True)) for p in predictions
+    )
+    return Report(
+        jobs=jobs,
+        scenes=scenes,
+        completed=sum(1 for j in jobs_now if j["status"] == "COMPLETED"),
+        failed=[
+            f"{j['id']} {j['status']}: {j['errorMessage']}"
+            for j in jobs_now
+            if j["status"] != "COMPLETED"
+        ],
+        creates=cluster.creates(),
+        paid_twice=sum(1 for count in works.values() if count > 1),
+        actual_cost=round(sum(float(j["actualCost"] or 0.0) for j in jobs_now), 6),
+        billed=cluster.billed(),
+        kills=kills,
+        seconds=time.monotonic() - started,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--scenes", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--kill-min", type=float, default=3.0)
+    parser.add_argument("--kill-max", type=float, default=7.0)
+    parser.add_argument("--latency", type=float, default=0.5, help="fake prediction seconds")
+    parser.add_argument("--create-latency", type=float, default=1.0, help="fake create seconds")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--database-url", default=None, help="default: a SQLite file")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="reelforge-chaos-"))
+    cluster = Cluster(
+        root,
+        database_url=args.database_url,
+        fake_latency=args.latency,
+        fake_create_latency=args.create_latency,
+    )
+    try:
+        cluster.start_valkey()
+        cluster.start_fake()
+        cluster.start_api(embedded_worker=False)
+        for _ in range(args.workers):
+            cluster.start_worker()
+        report = drive(
+            cluster,
+            jobs=args.jobs,
+            scenes=args.scenes,
+            kill_every=(args.kill_min, args.kill_max),
+            timeout=args.timeout,
+        )
+    finally:
+        cluster.close()
+    print(
+        f"chaos: {args.jobs} jobs x {args.scenes} scenes, {args.workers} workers, SIGKILL every "
+        f"{args.kill_min:g}-{args.kill_max:g} s, creates answering after {args.create_latency:g} s"
+    )
+    for line in report.lines():
+        print("  " + line)
+    print(f"  logs: {root / 'logs'}")
+    ok = report.completed == report.jobs and report.paid_twice == 0
+    ok = ok and abs(report.actual_cost - report.billed) < 1e-6
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
