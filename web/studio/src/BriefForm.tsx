@@ -123,7 +123,11 @@ export function BriefForm({ client, connected, disabled, uploads, platforms, kit
       <p id={`${id}-platform-hint`} className="muted" data-testid="platform-hint">
         {preset
           ? `${ASPECT_LABELS[preset.aspectRatio]}, at least ${preset.minWidth}×${preset.minHeight}, ${range.min}–${range.max} s. ` +
-            `Captions, headline and logo stay inside its safe zone (top ${pct(preset.safeZone.top)}, bottom ${pct(preset.safeZone.bottom)}, sides ${pct(preset.safeZone.left)}).`
+            `Captions, headline and logo stay inside its safe zone (top ${pct(preset.safeZone.top)}, bottom ${pct(preset.safeZone.bottom)}, ${
+              preset.safeZone.left === preset.safeZone.right
+                ? `sides ${pct(preset.safeZone.left)}`
+                : `left ${pct(preset.safeZone.left)}, right ${pct(preset.safeZone.right)}`
+            }).`
           : "Choose where the ad runs: its ratio, duration range and safe zone apply."}
       </p>
       <div className="grid2">

@@ -11,9 +11,16 @@ const PRESETS: { testid: string; label: string; targets: ExportTargetInput[] }[]
   { testid: "export-webm", label: "16:9 WebM", targets: [{ aspectRatio: "LANDSCAPE_16_9", container: "WEBM" }] },
 ];
 
+/** Bytes as the platforms publish them (500 MB = 500,000,000 bytes). */
+function decimalBytes(n: number): string {
+  const units: [number, string][] = [[1e9, "GB"], [1e6, "MB"], [1e3, "kB"]];
+  for (const [size, unit] of units) if (n >= size) return `${Number((n / size).toFixed(1))} ${unit}`;
+  return `${n} B`;
+}
+
 /** A check's figure in its unit: max_bytes → MB, min_video_kbps → kbps, max_fps → fps … */
 function figure(rule: string, value: number): string {
-  if (rule.endsWith("_bytes")) return formatBytes(value);
+  if (rule.endsWith("_bytes")) return decimalBytes(value);
   if (rule.endsWith("_kbps")) return `${Math.round(value)} kbps`;
   if (rule.endsWith("_seconds")) return `${Number(value.toFixed(2))} s`;
   if (rule.endsWith("_fps")) return `${Number(value.toFixed(2))} fps`;
