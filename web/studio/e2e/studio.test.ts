@@ -1,9 +1,12 @@
 /**
  * The Studio end to end in headless Chromium against a real `reelforge serve` (preview
- * provider): brief (with a chosen voice, captions and an uploaded music track) → storyboard
- * with each scene's narration → refine one scene's still and line → approve → render → the
- * video plays, with its caption files and measured loudness → GIF export downloads. No console errors; no request leaves 127.0.0.1. Each step's
- * screenshot goes to docs/screenshots/studio/ (the README shows two of them).
+ * provider): a brand kit with a dropped logo is saved → brief for TikTok (the platform sets the
+ * ratio and limits the duration) with that kit, a call to action, headlines, a chosen voice,
+ * captions and an uploaded music track → storyboard with each scene's headline and narration →
+ * refine one scene's still and line → approve → render → the 9:16 video plays, with its caption
+ * files and measured loudness → a TikTok export with its platform checks, and a GIF export
+ * downloads. No console errors; no request leaves 127.0.0.1. Each step's screenshot goes to
+ * docs/screenshots/studio/ (the README shows two of them).
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,17 +41,33 @@ describe("Reelforge Studio in Chromium", () => {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
       body: JSON.stringify({
-        query: "query($id: ID!) { job(id: $id) { voice language captions music musicAssetId scenes { narration } } }",
+        query:
+          "query($id: ID!) { job(id: $id) { voice language captions music musicAssetId platform aspectRatio targetDuration brandKitId callToAction headlines scenes { narration headline } } }",
         variables: { id },
       }),
     });
     const body = (await response.json()) as {
-      data: { job: { voice: string | null; language: string; captions: string; music: string; musicAssetId: string | null; scenes: { narration: string }[] } };
+      data: {
+        job: {
+          voice: string | null;
+          language: string;
+          captions: string;
+          music: string;
+          musicAssetId: string | null;
+          platform: string | null;
+          aspectRatio: string;
+          targetDuration: number;
+          brandKitId: string | null;
+          callToAction: string | null;
+          headlines: boolean;
+          scenes: { narration: string; headline: string | null }[];
+        };
+      };
     };
     return body.data.job;
   }
 
-  it("goes brief (voice, captions, music) → storyboard → refine → approve → render → play → GIF download", async () => {
+  it("goes brand kit → brief (TikTok, kit, CTA, voice, captions, music) → storyboard → refine → approve → render → play → platform export and GIF download", async () => {
     const { page, external, consoleErrors } = await watchedPage(browser);
     const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     const token = server.token("studio-e2e", "marketer");
@@ -58,6 +77,50 @@ describe("Reelforge Studio in Chromium", () => {
     await page.getByTestId("token-input").fill(token);
     await shot("01-token");
     await page.getByTestId("token-save").click();
+
+    // A brand kit: name, colours, a call to action and a logo dropped on its own drop zone.
+    await page.getByTestId("brand-kit-name").fill("Cold brew co.");
+    await page.getByTestId("brand-kit-primary").fill("#003366");
+    await page.getByTestId("brand-kit-secondary").fill("#ffcc00");
+    await page.getByTestId("brand-kit-cta").fill("Order today");
+    await page.getByTestId("brand-kit-corner").selectOption("TOP_LEFT");
+    const logo = await page.evaluateHandle((bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], "logo.png", { type: "image/png" }));
+      return transfer;
+    }, Array.from(solidPng(160, 80, [255, 0, 255])));
+    await page.getByTestId("brand-kit-logo-drop").dispatchEvent("drop", { dataTransfer: logo });
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid="brand-kit-logo-preview"]');
+      return !!img && img.complete && img.naturalWidth === 160;
+    });
+    await page.getByTestId("brand-kit-save").click();
+    const savedKit = page.getByTestId("brand-kit").filter({ hasText: "Cold brew co." });
+    await savedKit.waitFor();
+    const kitId = (await savedKit.getAttribute("data-kit-id"))!;
+    expect(await savedKit.textContent()).toContain("#003366 / #ffcc00");
+    // The kit just saved is the brief's kit; the editor is empty again.
+    await page.waitForFunction((id) => document.querySelector<HTMLSelectElement>('[data-testid="brand-kit-select"]')?.value === id, kitId);
+    expect(await page.getByTestId("brand-kit-name").inputValue()).toBe("");
+
+    // The platform, from the platforms query: it sets the ratio and limits the duration.
+    await page.waitForFunction(() => (document.querySelector<HTMLSelectElement>('[data-testid="platform-select"]')?.options.length ?? 0) > 5);
+    const tiktokOption = await page.getByTestId("platform-select").locator('option[value="TIKTOK"]').textContent();
+    expect(tiktokOption).toContain("9:16, 5 s–1 min");
+    await page.getByTestId("platform-select").selectOption("TIKTOK");
+    expect(await page.getByTestId("aspect-input").inputValue()).toBe("PORTRAIT_9_16");
+    expect(await page.getByTestId("aspect-input").locator("option:enabled").count()).toBe(1);
+    expect(await page.getByTestId("duration-input").getAttribute("min")).toBe("5");
+    expect(await page.getByTestId("duration-input").getAttribute("max")).toBe("60");
+    expect(await page.getByTestId("platform-hint").textContent()).toContain("at least 540×960");
+    // A call to action over the kit's, and a headline per scene.
+    expect(await page.getByTestId("cta-input").getAttribute("placeholder")).toBe("Order today");
+    await page.getByTestId("cta-input").fill("Order by noon");
+    await page.getByTestId("headlines-input").check();
+    // Labelled controls the keyboard reaches in order.
+    await page.getByLabel("Brand kit", { exact: true }).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("cta-input");
 
     // Brief, with one product shot dropped on the drop zone (a real drop event with a file).
     await page.getByTestId("brief-input").fill("Cold brew coffee. Smooth and bold. Try it today.");
@@ -69,7 +132,7 @@ describe("Reelforge Studio in Chromium", () => {
     }, Array.from(solidPng(320, 180, [30, 90, 160])));
     await page.getByTestId("dropzone").dispatchEvent("dragover", { dataTransfer: dropped });
     await page.getByTestId("dropzone").dispatchEvent("drop", { dataTransfer: dropped });
-    await page.getByText("ready", { exact: true }).waitFor();
+    await page.getByRole("list", { name: "Uploads" }).getByText("ready", { exact: true }).waitFor();
 
     // Voice-over, captions and music: a named voice from the voices query, sentence captions,
     // and a music track dropped on the same zone (it becomes the music bed).
@@ -100,7 +163,20 @@ describe("Reelforge Studio in Chromium", () => {
     expect(await page.getByTestId("job-voice").getAttribute("data-voice")).toBe(voice);
     expect(await page.getByTestId("job-captions").textContent()).toBe("sentence");
     const jobId = (await page.getByTestId("job-head").getAttribute("data-job-id"))!;
-    expect(await apiJob(token, jobId)).toMatchObject({ voice, captions: "SENTENCE", musicAssetId: trackId });
+    expect(await page.getByTestId("job-platform").getAttribute("data-platform")).toBe("TIKTOK");
+    expect(await page.getByTestId("job-brand-kit").textContent()).toBe("Cold brew co.");
+    expect(await page.getByTestId("job-cta").textContent()).toContain("Order by noon");
+    expect(await apiJob(token, jobId)).toMatchObject({
+      voice,
+      captions: "SENTENCE",
+      musicAssetId: trackId,
+      platform: "TIKTOK",
+      aspectRatio: "PORTRAIT_9_16",
+      targetDuration: 9,
+      brandKitId: kitId,
+      callToAction: "Order by noon",
+      headlines: true,
+    });
 
     // Storyboard: three cards, each with its still loaded.
     const cards = page.getByTestId("scene-card");
@@ -113,6 +189,9 @@ describe("Reelforge Studio in Chromium", () => {
     const lines = await page.getByTestId("scene-narration").allTextContents();
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => l.replace("Narration:", "").trim().length > 0)).toBe(true);
+    const headlines = (await page.getByTestId("scene-headline").allTextContents()).map((h) => h.replace("Headline:", "").trim());
+    expect(headlines).toHaveLength(3);
+    expect(headlines).toEqual((await apiJob(token, jobId)).scenes.map((s) => s.headline));
     await shot("03-storyboard");
 
     // Refine the second scene: a new still replaces the old one.
@@ -156,13 +235,15 @@ describe("Reelforge Studio in Chromium", () => {
       await el.play();
       await new Promise((r) => setTimeout(r, 800));
       el.pause();
-      return { readyState: el.readyState, duration: el.duration, currentTime: el.currentTime, poster: el.poster };
+      return { readyState: el.readyState, duration: el.duration, currentTime: el.currentTime, poster: el.poster, width: el.videoWidth, height: el.videoHeight };
     });
     // A scene is held as long as its spoken line needs: the durations are read once rendered.
     const durations = await cards.evaluateAll((els) => els.map((el) => Number(el.getAttribute("data-duration"))));
     const expected = durations.reduce((a, b) => a + b, 0);
     expect(expected).toBeGreaterThan(0);
     expect(played.readyState).toBeGreaterThanOrEqual(2);
+    // TikTok's 9:16 at 720p, above its 540×960 minimum.
+    expect([played.width, played.height]).toEqual([720, 1280]);
     expect(Math.abs(played.duration - expected)).toBeLessThanOrEqual(0.5);
     expect(played.currentTime).toBeGreaterThan(0);
     expect(played.poster).toContain("/api/v2/assets/");
@@ -185,6 +266,30 @@ describe("Reelforge Studio in Chromium", () => {
       expect(text.replace(/\s+/g, " ")).toContain("Slow steeped");
     }
     await shot("06-video");
+
+    // A TikTok export: its file measured against TikTok's rules, each check shown.
+    await page.getByTestId("export-platform-TIKTOK").click();
+    const tiktokRow = page.locator('[data-testid="export-row"][data-platform="TIKTOK"][data-status="COMPLETED"]');
+    await tiktokRow.waitFor({ timeout: 120_000 });
+    const checks = tiktokRow.getByTestId("platform-check");
+    await checks.first().waitFor();
+    const shown = await checks.evaluateAll((els) =>
+      els.map((el) => ({
+        rule: el.getAttribute("data-rule")!,
+        passed: el.getAttribute("data-passed"),
+        actual: Number(el.getAttribute("data-actual")),
+        limit: Number(el.getAttribute("data-limit")),
+        text: el.textContent ?? "",
+      })),
+    );
+    const rules = shown.map((c) => c.rule);
+    for (const rule of ["max_bytes", "min_seconds", "max_seconds", "min_width", "min_height", "min_video_kbps"]) expect(rules).toContain(rule);
+    expect(shown.filter((c) => c.passed !== "true")).toEqual([]);
+    const kbps = shown.find((c) => c.rule === "min_video_kbps")!;
+    expect(kbps.limit).toBe(516);
+    expect(kbps.actual).toBeGreaterThanOrEqual(516);
+    expect(kbps.text).toContain(`${Math.round(kbps.actual)} kbps ≥ 516 kbps`);
+    expect(await checks.first().isVisible()).toBe(true);
 
     // GIF export, then its download.
     await page.getByTestId("export-gif").click();

@@ -2,7 +2,9 @@ import { ReelforgeClient, type SocketState } from "@reelforge/client";
 import { useVideoGeneration } from "@reelforge/client/react";
 import { useMemo, useRef, useState } from "react";
 
+import { BrandKits } from "./BrandKits";
 import { BriefForm } from "./BriefForm";
+import { ASPECT_LABELS, useBrandKits, usePlatforms } from "./catalog";
 import { ErrorBanner } from "./ErrorBanner";
 import { Exports } from "./Exports";
 import { JobList } from "./JobList";
@@ -29,6 +31,9 @@ export function App() {
   );
   const gen = useVideoGeneration({ client });
   const [jobsVersion, setJobsVersion] = useState(0);
+  const { platforms } = usePlatforms(client, Boolean(token));
+  const { kits, reload: reloadKits } = useBrandKits(client, Boolean(token));
+  const [savedKitId, setSavedKitId] = useState<string | null>(null);
 
   const onSaveToken = (value: string) => {
     saveToken(value);
@@ -40,6 +45,7 @@ export function App() {
   const canApprove = job?.status === "STORYBOARD_COMPLETE" && !job.approved;
   // Rendering needs an approved storyboard (the API answers FORBIDDEN otherwise).
   const canRender = job?.status === "STORYBOARD_COMPLETE" && job.approved;
+  const platformLabel = platforms.find((p) => p.platform === job?.platform)?.label ?? job?.platform ?? null;
   const running =
     job !== null && !["COMPLETED", "FAILED", "CANCELED", "STORYBOARD_COMPLETE"].includes(job.status);
 
@@ -59,12 +65,36 @@ export function App() {
             connected={Boolean(token)}
             disabled={!token || gen.busy}
             uploads={gen.uploads}
+            platforms={platforms}
+            kits={kits}
+            preferredKitId={savedKitId}
             onUpload={(file) => void gen.upload(file)}
             onCreate={async (input) => {
               const created = await gen.create(input);
               if (created) setJobsVersion((n) => n + 1);
             }}
           />
+          {token ? (
+            <BrandKits
+              client={client}
+              kits={kits}
+              disabled={gen.busy}
+              onSave={async (input) => {
+                const saved = await gen.saveBrandKit(input);
+                if (saved) {
+                  setSavedKitId(saved.id);
+                  reloadKits();
+                }
+                return saved;
+              }}
+              onDelete={async (kitId) => {
+                if ((await gen.deleteBrandKit(kitId)) !== null) {
+                  if (savedKitId === kitId) setSavedKitId(null);
+                  reloadKits();
+                }
+              }}
+            />
+          ) : null}
           {token ? (
             <JobList client={client} version={`${jobsVersion}:${job?.id ?? ""}:${job?.status ?? ""}`} currentId={job?.id ?? null} onOpen={(id) => void gen.load(id)} />
           ) : null}
@@ -104,12 +134,28 @@ export function App() {
                     <dd data-testid="cost-actual">{formatMoney(gen.cost.actual)}</dd>
                   </div>
                 </dl>
-                <dl className="settings" aria-label="Voice-over, captions and music">
+                <dl className="settings" aria-label="Platform, brand, voice-over, captions and music">
                   <div>
                     <dt>Voice</dt>
                     <dd data-testid="job-voice" data-voice={job.voice ?? ""}>
                       {job.voice ?? "no voice-over"} · {job.language}
                     </dd>
+                  </div>
+                  <div>
+                    <dt>Platform</dt>
+                    <dd data-testid="job-platform" data-platform={job.platform ?? ""}>
+                      {platformLabel ?? "any"} · {ASPECT_LABELS[job.aspectRatio]} · {job.targetDuration} s
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>Brand kit</dt>
+                    <dd data-testid="job-brand-kit" data-kit-id={job.brandKitId ?? ""}>
+                      {job.brandKitId ? (kits.find((k) => k.id === job.brandKitId)?.name ?? "a deleted kit") : "none"}
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>End card</dt>
+                    <dd data-testid="job-cta">{job.callToAction ? `“${job.callToAction}”` : "none"}</dd>
                   </div>
                   <div>
                     <dt>Captions</dt>
@@ -178,7 +224,13 @@ export function App() {
                 </div>
               ) : null}
               {job.status === "COMPLETED" ? (
-                <Exports exports={gen.exports} busy={gen.busy} onExport={(targets) => void gen.exportVideo(targets)} />
+                <Exports
+                  exports={gen.exports}
+                  platforms={platforms}
+                  videoSeconds={job.video?.durationSeconds ?? null}
+                  busy={gen.busy}
+                  onExport={(targets) => void gen.exportVideo(targets)}
+                />
               ) : null}
             </>
           ) : (

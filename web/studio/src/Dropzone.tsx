@@ -10,10 +10,25 @@ export function Dropzone({
   uploads,
   onFile,
   disabled,
+  accept = ACCEPT,
+  multiple = true,
+  prompt = "Drop product shots, clips or a music track here, or press to choose files",
+  hint = "jpg, png, mp4 or mov for the scenes; mp3, wav or m4a for the music; up to 50 MB each, checked by content.",
+  testid = "dropzone",
+  inputTestid = "upload-input",
+  listLabel = "Uploads",
 }: {
   uploads: UploadProgress[];
   onFile: (file: File) => void;
   disabled: boolean;
+  /** The file input's accept list (the service checks the content either way). */
+  accept?: string;
+  multiple?: boolean;
+  prompt?: string;
+  hint?: string;
+  testid?: string;
+  inputTestid?: string;
+  listLabel?: string;
 }) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
@@ -25,7 +40,7 @@ export function Dropzone({
     <div className="uploads">
       <div
         className={`drop${over ? " over" : ""}${disabled ? " disabled" : ""}`}
-        data-testid="dropzone"
+        data-testid={testid}
         role="button"
         tabIndex={disabled ? -1 : 0}
         aria-disabled={disabled}
@@ -48,25 +63,25 @@ export function Dropzone({
           if (!disabled) take(event.dataTransfer.files);
         }}
       >
-        Drop product shots, clips or a music track here, or press to choose files
+        {prompt}
       </div>
       <p id={`${id}-hint`} className="muted">
-        jpg, png, mp4 or mov for the scenes; mp3, wav or m4a for the music; up to 50 MB each, checked by content.
+        {hint}
       </p>
       <input
         ref={input}
         type="file"
-        accept={ACCEPT}
-        multiple
+        accept={accept}
+        multiple={multiple}
         hidden
-        data-testid="upload-input"
+        data-testid={inputTestid}
         onChange={(event) => {
           take(event.target.files);
           event.target.value = "";
         }}
       />
       {uploads.length ? (
-        <ul className="upload-list" aria-label="Uploads">
+        <ul className="upload-list" aria-label={listLabel}>
           {uploads.map((u) => (
             <li key={u.id}>
               <span className="name">{u.name}</span>

@@ -61,6 +61,12 @@ function SceneCard({
           <strong>Scene {scene.index + 1}</strong> · {scene.duration.toFixed(1)} s ·{" "}
           <span className={`status s-${scene.status}`}>{scene.status.replace(/_/g, " ")}</span>
         </p>
+        {scene.headline ? (
+          <p className="headline" data-testid="scene-headline">
+            <span className="visually-hidden">Headline: </span>
+            {scene.headline}
+          </p>
+        ) : null}
         <p>{scene.description}</p>
         <p className="narration" data-testid="scene-narration">
           <span className="visually-hidden">Narration: </span>

@@ -8,19 +8,25 @@ import { createClient, type Client as WsClient } from "graphql-ws";
 import { ReelforgeError, toReelforgeError, type GraphQLErrorShape, type Result } from "./errors.js";
 import {
   ApproveStoryboardDocument,
+  BrandKitsDocument,
   CancelJobDocument,
   CreateJobDocument,
+  DeleteBrandKitDocument,
   ExportVideoDocument,
   JobDocument,
   JobProgressDocument,
   JobsDocument,
+  PlatformsDocument,
   RefineSceneDocument,
   RenderVideoDocument,
   RetryJobDocument,
+  SaveBrandKitDocument,
   UploadAssetDocument,
   ViewerDocument,
   VoicesDocument,
   type AssetFieldsFragment,
+  type BrandKitFieldsFragment,
+  type BrandKitInput,
   type CreateJobInput,
   type ExportFieldsFragment,
   type ExportVideoInput,
@@ -29,6 +35,7 @@ import {
   type JobStatus,
   type JobsQuery,
   type JobsQueryVariables,
+  type PlatformFieldsFragment,
   type RefineSceneInput,
   type TypedDocumentString,
   type ViewerQuery,
@@ -42,6 +49,11 @@ export type Export = ExportFieldsFragment;
 export type JobProgress = JobProgressSubscription["jobProgress"];
 export type JobSummary = JobsQuery["jobs"]["edges"][number]["node"];
 export type Voice = VoicesQuery["voices"][number];
+/** A placement's rules (ratio, minimum frame, duration range, size cap, bitrates, safe zone). */
+export type PlatformPreset = PlatformFieldsFragment;
+export type BrandKit = BrandKitFieldsFragment;
+/** One rule of a platform measured on the file an export made. */
+export type PlatformCheck = NonNullable<ExportFieldsFragment["platformChecks"]>[number];
 
 /** Statuses after which a job changes no more (until a retry). */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELED"];
@@ -257,6 +269,26 @@ export class ReelforgeClient {
     return (await this.execute(VoicesDocument, { language: language ?? null })).voices;
   }
 
+  /** Where an ad can run: each placement's rules and safe zone. */
+  async platforms(): Promise<PlatformPreset[]> {
+    return (await this.execute(PlatformsDocument, {})).platforms;
+  }
+
+  /** The caller's client's brand kits. */
+  async brandKits(): Promise<BrandKit[]> {
+    return (await this.execute(BrandKitsDocument, {})).brandKits;
+  }
+
+  /** Create a brand kit, or replace the kit `input.id`. */
+  async saveBrandKit(input: BrandKitInput): Promise<BrandKit> {
+    return (await this.execute(SaveBrandKitDocument, { input })).saveBrandKit;
+  }
+
+  /** Remove a brand kit (jobs made with it keep their copy); answers the id. */
+  async deleteBrandKit(id: string): Promise<string> {
+    return (await this.execute(DeleteBrandKitDocument, { id })).deleteBrandKit;
+  }
+
   async createJob(input: CreateJobInput): Promise<Job> {
     return (await this.execute(CreateJobDocument, { input })).createJob;
   }
@@ -295,8 +327,9 @@ export class ReelforgeClient {
   }
 
   /**
-   * Upload a jpg, png, mp4 or mov (a scene's still or clip), or an mp3, wav or m4a (a music
-   * track for `CreateJobInput.musicAssetId`) with the GraphQL multipart request spec. The
+   * Upload a jpg, png, mp4 or mov (a scene's still or clip, or a brand kit's logo), an mp3,
+   * wav or m4a (a music track for `CreateJobInput.musicAssetId`), or a ttf or otf (a brand
+   * kit's font) with the GraphQL multipart request spec. The
    * `apollo-require-preflight` header is what the service's CSRF guard asks for.
    */
   async upload(file: Blob, options: UploadOptions = {}): Promise<Asset> {

@@ -10,8 +10,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   isTerminal,
   type Asset,
+  type BrandKit,
   type Export,
   type Job,
+  type PlatformPreset,
   type ReelforgeClient,
   type Scene,
   type Voice,
@@ -19,19 +21,31 @@ import {
 import { ReelforgeError, toReelforgeError } from "./errors.js";
 import {
   JobDocument,
+  type BrandKitInput,
   type CaptionStyle,
   type CreateJobInput,
   type ExportTargetInput,
   type JobStatus,
   type MusicMood,
+  type Platform,
   type RefineSceneInput,
 } from "./generated/graphql.js";
 
 /**
  * What `create` takes: the brief and its settings. Anything left out gets the service's
- * default: a voice-over in the brief's language, WORD captions and an UPBEAT music bed.
+ * default: a voice-over in the brief's language, WORD captions and an UPBEAT music bed; with
+ * a platform, its aspect ratio and default duration.
  */
 export interface CreateJobOptions extends CreateJobInput {
+  /**
+   * Where the ad runs (`platforms()` lists the rules): the job must keep them (a TIKTOK job of
+   * 3 s is BAD_USER_INPUT on targetDuration), and its aspect ratio and duration default to it.
+   */
+  platform?: Platform | null;
+  /** A brand kit from `brandKits()`: its logo, colours, font and call to action. */
+  brandKitId?: string | null;
+  /** The end card's line, over the brand kit's ("" for no end card). */
+  callToAction?: string | null;
   /** A voice id from `voices()`; "default": the language's voice; null: no voice-over. */
   voice?: string | null;
   /** The voice-over's language tag (en, fr, pt-BR…); default: the brief's. */
@@ -81,7 +95,20 @@ export interface VideoGenerationActions {
   render: () => Promise<Job | null>;
   cancel: () => Promise<Job | null>;
   retry: () => Promise<Job | null>;
+  /**
+   * Other sizes and formats of the finished video. A target with a `platform` takes its ratio
+   * when none is given, and its file is measured against the platform's rules
+   * (`Export.platformChecks`).
+   */
   exportVideo: (targets: ExportTargetInput[]) => Promise<Export[] | null>;
+  /** The placements `create` and `exportVideo` know, with their rules. */
+  platforms: () => Promise<PlatformPreset[] | null>;
+  /** The client's brand kits. */
+  brandKits: () => Promise<BrandKit[] | null>;
+  /** Create a brand kit, or replace `input.id` (upload its logo and font first). */
+  saveBrandKit: (input: BrandKitInput) => Promise<BrandKit | null>;
+  /** Remove a brand kit (jobs made with it keep their copy); answers its id. */
+  deleteBrandKit: (id: string) => Promise<string | null>;
   /** Open an existing job (for example from the list of past jobs). */
   load: (jobId: string) => Promise<Job | null>;
   /** Forget the current job and error. */
@@ -245,6 +272,10 @@ export function useVideoGeneration(
     () => ({
       create: (input) => run(() => client.createJob(input), adopt),
       voices: (language) => run(() => client.voices(language)),
+      platforms: () => run(() => client.platforms()),
+      brandKits: () => run(() => client.brandKits()),
+      saveBrandKit: (input) => run(() => client.saveBrandKit(input)),
+      deleteBrandKit: (id) => run(() => client.deleteBrandKit(id)),
       load: (id) => run(() => client.job(id), adopt),
       upload: async (file) => {
         const id = Math.random().toString(36).slice(2);

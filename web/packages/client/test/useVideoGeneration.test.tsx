@@ -95,10 +95,21 @@ describe("useVideoGeneration against reelforge serve", () => {
     expect(result.current.cost.actual).toBeGreaterThanOrEqual(0);
 
     await act(async () => {
-      await result.current.exportVideo([{ aspectRatio: "SQUARE_1_1", resolution: "R480P", container: "GIF" }]);
+      await result.current.exportVideo([
+        { aspectRatio: "SQUARE_1_1", resolution: "R480P", container: "GIF" },
+        { platform: "LINKEDIN", resolution: "R480P", container: "MP4" },
+      ]);
     });
-    await waitFor(() => expect(result.current.exports[0]?.status).toBe("COMPLETED"), { timeout: 90_000 });
-    expect(result.current.exports[0]?.asset?.contentType).toBe("image/gif");
+    await waitFor(() => expect(result.current.exports.map((e) => e.status)).toEqual(["COMPLETED", "COMPLETED"]), { timeout: 90_000 });
+    const gif = result.current.exports.find((e) => e.container === "GIF")!;
+    expect(gif.asset?.contentType).toBe("image/gif");
+    expect(gif.platformChecks ?? []).toEqual([]);
+    // A platform export takes the platform's ratio and is measured against its rules.
+    const linkedin = result.current.exports.find((e) => e.platform === "LINKEDIN")!;
+    expect(linkedin.aspectRatio).toBe("PORTRAIT_4_5");
+    const fps = linkedin.platformChecks?.find((c) => c.rule === "max_fps");
+    expect(fps).toMatchObject({ passed: true, limit: 30 });
+    expect(fps!.actual).toBeLessThan(30);
 
     // StrictMode mounts effects twice: never two subscriptions at once, none left running.
     expect(counts.max).toBe(1);
@@ -161,6 +172,52 @@ describe("useVideoGeneration against reelforge serve", () => {
     expect(srt).toMatch(/^1\r?\n\d\d:\d\d:\d\d,\d{3} --> /);
     expect(vtt.startsWith("WEBVTT")).toBe(true);
     for (const text of [srt, vtt]) expect(text.replace(/\s+/g, " ")).toContain("Golden crust");
+  });
+
+  it("surfaces a 3 s TIKTOK job as BAD_USER_INPUT in error, and saves, lists and deletes brand kits", async () => {
+    const { client } = countingClient();
+    clients.push(client);
+    const { result } = renderHook(() => useVideoGeneration({ client }), { wrapper: strict });
+
+    let platforms: Awaited<ReturnType<typeof result.current.platforms>> = null;
+    await act(async () => {
+      platforms = await result.current.platforms();
+    });
+    expect(platforms!.find((p) => p.platform === "TIKTOK")?.minSeconds).toBe(5);
+
+    let created: Awaited<ReturnType<typeof result.current.create>> = null;
+    await act(async () => {
+      created = await result.current.create({ brief: "Sneakers that glow at night.", platform: "TIKTOK", targetDuration: 3 });
+    });
+    expect(created).toBeNull();
+    expect(result.current.job).toBeNull();
+    expect(result.current.error?.code).toBe("BAD_USER_INPUT");
+    expect(result.current.error?.extensions["field"]).toBe("targetDuration");
+
+    let kit: Awaited<ReturnType<typeof result.current.saveBrandKit>> = null;
+    await act(async () => {
+      kit = await result.current.saveBrandKit({ name: "Night runners", primaryColor: "#101010", secondaryColor: "#39ff14", callToAction: "Run tonight" });
+    });
+    expect(result.current.error).toBeNull();
+    expect(kit).toMatchObject({ name: "Night runners", secondaryColor: "#39ff14", callToAction: "Run tonight" });
+    let listed: Awaited<ReturnType<typeof result.current.brandKits>> = null;
+    await act(async () => {
+      listed = await result.current.brandKits();
+    });
+    expect(listed!.map((k) => k.id)).toContain(kit!.id);
+
+    // A bad colour lands in `error`, naming the field.
+    await act(async () => {
+      await result.current.saveBrandKit({ name: "Bad", primaryColor: "green" });
+    });
+    expect(result.current.error?.code).toBe("BAD_USER_INPUT");
+    expect(result.current.error?.extensions["field"]).toBe("primaryColor");
+
+    await act(async () => {
+      expect(await result.current.deleteBrandKit(kit!.id)).toBe(kit!.id);
+      listed = await result.current.brandKits();
+    });
+    expect(listed!.map((k) => k.id)).not.toContain(kit!.id);
   });
 
   it("falls back to polling job(id) when websockets are unavailable", async () => {

@@ -50,6 +50,42 @@ export type Asset = {
   width: Maybe<Scalars['Int']['output']>;
 };
 
+/** A client's brand: logo, colours, font and call to action */
+export type BrandKit = {
+  callToAction: Maybe<Scalars['String']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  font: Maybe<Asset>;
+  id: Scalars['ID']['output'];
+  logo: Maybe<Asset>;
+  logoCorner: LogoCorner;
+  logoOpacity: Scalars['Float']['output'];
+  name: Scalars['String']['output'];
+  primaryColor: Scalars['String']['output'];
+  secondaryColor: Scalars['String']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** A brand kit; saved as a new kit, or over the kit `id` */
+export type BrandKitInput = {
+  /** The end card's line (≤ 60 characters) */
+  callToAction?: InputMaybe<Scalars['String']['input']>;
+  /** An uploaded ttf or otf font for headline and end card */
+  fontAssetId?: InputMaybe<Scalars['ID']['input']>;
+  /** An existing kit to replace; none: a new kit */
+  id?: InputMaybe<Scalars['ID']['input']>;
+  /** An uploaded png (transparency kept) or jpg */
+  logoAssetId?: InputMaybe<Scalars['ID']['input']>;
+  logoCorner?: LogoCorner;
+  /** 0.1–1 */
+  logoOpacity?: Scalars['Float']['input'];
+  /** 1–100 characters */
+  name: Scalars['String']['input'];
+  /** #rrggbb: bands and the end card's background */
+  primaryColor?: Scalars['String']['input'];
+  /** #rrggbb: headline and call-to-action text */
+  secondaryColor?: Scalars['String']['input'];
+};
+
 /** Captions burned into the video (and written as .srt/.vtt) */
 export type CaptionStyle =
   | 'NONE'
@@ -62,26 +98,35 @@ export type Container =
   | 'WEBM';
 
 export type CreateJobInput = {
-  aspectRatio?: AspectRatio;
+  /** Default: the platform's, else LANDSCAPE_16_9 */
+  aspectRatio?: InputMaybe<AspectRatio>;
   /** Uploaded assets used by the first scenes, in order */
   assetIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** A brand kit (`brandKits`): its logo, colours, font and call to action */
+  brandKitId?: InputMaybe<Scalars['ID']['input']>;
   /** What the ad is about, 3–2000 characters */
   brief: Scalars['String']['input'];
+  /** The end card's call to action (≤ 60 characters), over the brand kit's; "" for no end card */
+  callToAction?: InputMaybe<Scalars['String']['input']>;
   campaignId?: InputMaybe<Scalars['String']['input']>;
   captions?: CaptionStyle;
+  /** The planner writes a headline for each scene */
+  headlines?: Scalars['Boolean']['input'];
   /** Language of the voice-over (en, fr, pt-BR…); default: the brief's */
   language?: InputMaybe<Scalars['String']['input']>;
   /** Mood of a generated music bed, or NONE */
   music?: MusicMood;
   /** An uploaded track (mp3, wav, m4a) used instead of a generated bed */
   musicAssetId?: InputMaybe<Scalars['ID']['input']>;
+  /** Where the ad runs: its rules are checked (BAD_USER_INPUT naming the field and the rule), its safe zone kept clear; see the `platforms` query */
+  platform?: InputMaybe<Platform>;
   resolution?: Resolution;
   /** 1–12 (default 4) */
   sceneCount?: InputMaybe<Scalars['Int']['input']>;
   scenes?: InputMaybe<Array<SceneInput>>;
   style?: InputMaybe<Scalars['String']['input']>;
-  /** Seconds, 2–120 */
-  targetDuration?: Scalars['Float']['input'];
+  /** Seconds, 2–120 and within the platform's range; default: the platform's, else 15 */
+  targetDuration?: InputMaybe<Scalars['Float']['input']>;
   /** A voice id from the `voices` query; null for no voice-over; "default": the provider's voice for the language */
   voice?: InputMaybe<Scalars['String']['input']>;
 };
@@ -102,6 +147,9 @@ export type Export = {
   error: Maybe<Scalars['String']['output']>;
   fit: Fit;
   id: Scalars['ID']['output'];
+  platform: Maybe<Platform>;
+  /** A platform export's file measured against the platform's rules */
+  platformChecks: Maybe<Array<PlatformCheck>>;
   progress: Scalars['Int']['output'];
   resolution: Resolution;
   status: ExportStatus;
@@ -114,9 +162,12 @@ export type ExportStatus =
   | 'QUEUED';
 
 export type ExportTargetInput = {
-  aspectRatio: AspectRatio;
+  /** Required without a platform; default: the platform's */
+  aspectRatio?: InputMaybe<AspectRatio>;
   container?: Container;
   fit?: Fit;
+  /** Checked against the platform's rules, before (BAD_USER_INPUT) and on the file made (Export.platformChecks) */
+  platform?: InputMaybe<Platform>;
   resolution?: Resolution;
 };
 
@@ -137,7 +188,11 @@ export type Job = {
   approvedAt: Maybe<Scalars['DateTime']['output']>;
   approvedBy: Maybe<Scalars['String']['output']>;
   aspectRatio: AspectRatio;
+  /** The brand kit the job was made with (it keeps a copy of it) */
+  brandKitId: Maybe<Scalars['ID']['output']>;
   brief: Scalars['String']['output'];
+  /** On the end card: the job's own, else its brand kit's */
+  callToAction: Maybe<Scalars['String']['output']>;
   campaignId: Maybe<Scalars['String']['output']>;
   cancelRequested: Scalars['Boolean']['output'];
   captions: CaptionStyle;
@@ -151,10 +206,12 @@ export type Job = {
   estimatedCost: Maybe<Scalars['Float']['output']>;
   events: Array<JobEvent>;
   exports: Array<Export>;
+  headlines: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   language: Scalars['String']['output'];
   music: MusicMood;
   musicAssetId: Maybe<Scalars['ID']['output']>;
+  platform: Maybe<Platform>;
   progress: Scalars['Int']['output'];
   resolution: Resolution;
   retryCount: Scalars['Int']['output'];
@@ -225,6 +282,13 @@ export type JobStatus =
   | 'STITCHING'
   | 'STORYBOARD_COMPLETE';
 
+/** Where the logo sits, inside the platform's safe zone */
+export type LogoCorner =
+  | 'BOTTOM_LEFT'
+  | 'BOTTOM_RIGHT'
+  | 'TOP_LEFT'
+  | 'TOP_RIGHT';
+
 /** A configured generation model and what it costs */
 export type ModelInfo = {
   /** US dollars per image, or per 5 s clip */
@@ -252,6 +316,8 @@ export type Mutation = {
   createWebhookEndpoint: WebhookEndpoint;
   /** Remove an uploaded asset and its file; CONFLICT while a job in progress uses it. Returns the deleted id */
   deleteAsset: Scalars['ID']['output'];
+  /** Remove a brand kit; jobs made with it keep their copy. Returns the id */
+  deleteBrandKit: Scalars['ID']['output'];
   /** Remove a job with its rows and media (stills, clips, video, exports); running work is canceled first. Returns the deleted id */
   deleteJob: Scalars['ID']['output'];
   deleteWebhookEndpoint: Scalars['Boolean']['output'];
@@ -268,7 +334,9 @@ export type Mutation = {
   retryJob: Job;
   /** A new secret (shown once); the old one also signs for 24 hours */
   rotateWebhookSecret: WebhookEndpoint;
-  /** Upload a jpg, png, mp4 or mov, or an mp3, wav or m4a music track (≤ 50 MB) */
+  /** Create a brand kit, or replace one (input.id); colours #rrggbb, the logo a png or jpg upload, the font a ttf or otf upload */
+  saveBrandKit: BrandKit;
+  /** Upload a jpg, png, mp4 or mov, an mp3, wav or m4a music track, or a ttf or otf font for a brand kit (≤ 50 MB) */
   uploadAsset: Asset;
 };
 
@@ -294,6 +362,11 @@ export type MutationCreateWebhookEndpointArgs = {
 
 
 export type MutationDeleteAssetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteBrandKitArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -346,6 +419,11 @@ export type MutationRotateWebhookSecretArgs = {
 };
 
 
+export type MutationSaveBrandKitArgs = {
+  input: BrandKitInput;
+};
+
+
 export type MutationUploadAssetArgs = {
   file: Scalars['Upload']['input'];
 };
@@ -355,13 +433,64 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** Where an ad runs: its rules are checked and its safe zone kept clear */
+export type Platform =
+  | 'FACEBOOK_FEED'
+  | 'INSTAGRAM_FEED'
+  | 'INSTAGRAM_REELS'
+  | 'INSTAGRAM_STORIES'
+  | 'LINKEDIN'
+  | 'TIKTOK'
+  | 'YOUTUBE'
+  | 'YOUTUBE_BUMPER'
+  | 'YOUTUBE_SHORTS';
+
+/** One rule of a platform, checked on the file an export made */
+export type PlatformCheck = {
+  actual: Scalars['Float']['output'];
+  limit: Scalars['Float']['output'];
+  passed: Scalars['Boolean']['output'];
+  /** e.g. max_bytes, min_video_kbps, max_fps */
+  rule: Scalars['String']['output'];
+};
+
+/** A placement's published rules, as Reelforge applies them */
+export type PlatformPreset = {
+  aspectRatio: AspectRatio;
+  /** A job's targetDuration when not given */
+  defaultSeconds: Scalars['Float']['output'];
+  label: Scalars['String']['output'];
+  /** Bytes */
+  maxBytes: Scalars['Float']['output'];
+  /** The frame rate stays below this */
+  maxFps: Maybe<Scalars['Float']['output']>;
+  maxSeconds: Scalars['Float']['output'];
+  /** Pixels, either side */
+  maxSide: Maybe<Scalars['Int']['output']>;
+  minAudioKbps: Maybe<Scalars['Int']['output']>;
+  /** Bytes */
+  minBytes: Scalars['Float']['output'];
+  minHeight: Scalars['Int']['output'];
+  minSeconds: Scalars['Float']['output'];
+  minVideoKbps: Maybe<Scalars['Int']['output']>;
+  minWidth: Scalars['Int']['output'];
+  platform: Platform;
+  safeZone: SafeZone;
+  /** Where these figures were published */
+  sources: Array<Scalars['String']['output']>;
+};
+
 export type Query = {
   asset: Asset;
+  /** The client's brand kits */
+  brandKits: Array<BrandKit>;
   /** A job of the caller's client */
   job: Job;
   /** The client's jobs, newest first (first ≤ 100) */
   jobs: JobConnection;
   models: Array<ModelInfo>;
+  /** Where an ad can run, with each placement's rules and safe zone */
+  platforms: Array<PlatformPreset>;
   viewer: Viewer;
   /** Voices the provider speaks with (optionally for one language) */
   voices: Array<Voice>;
@@ -425,12 +554,22 @@ export type Resolution =
   | 'R720P'
   | 'R1080P';
 
+/** Fractions of the frame a platform's app covers with its UI */
+export type SafeZone = {
+  bottom: Scalars['Float']['output'];
+  left: Scalars['Float']['output'];
+  right: Scalars['Float']['output'];
+  top: Scalars['Float']['output'];
+};
+
 /** One scene of a storyboard */
 export type Scene = {
   /** The rendered clip of this scene, once rendered */
   clip: Maybe<Asset>;
   description: Scalars['String']['output'];
   duration: Scalars['Float']['output'];
+  /** Drawn at the top of the scene */
+  headline: Maybe<Scalars['String']['output']>;
   image: Maybe<Asset>;
   imagePrompt: Scalars['String']['output'];
   index: Scalars['Int']['output'];
@@ -453,6 +592,8 @@ export type SceneInput = {
   description: Scalars['String']['input'];
   /** Seconds, 1–15 */
   duration?: InputMaybe<Scalars['Float']['input']>;
+  /** On-screen text at the top of the scene (≤ 60 characters) */
+  headline?: InputMaybe<Scalars['String']['input']>;
   imagePrompt?: InputMaybe<Scalars['String']['input']>;
   motionPrompt?: InputMaybe<Scalars['String']['input']>;
   /** The line spoken over the scene (≤ 500 characters); default: the description */
@@ -576,18 +717,22 @@ export type WordTiming = {
 
 export type AssetFieldsFragment = { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string };
 
-export type SceneFieldsFragment = { index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
+export type SceneFieldsFragment = { index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
 
-export type ExportFieldsFragment = { id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
+export type ExportFieldsFragment = { id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
 
-export type JobFieldsFragment = { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
+export type JobFieldsFragment = { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
+
+export type BrandKitFieldsFragment = { id: string, name: string, primaryColor: string, secondaryColor: string, callToAction: string | null, logoCorner: LogoCorner, logoOpacity: number, createdAt: string, updatedAt: string, logo: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, font: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null };
+
+export type PlatformFieldsFragment = { platform: Platform, label: string, aspectRatio: AspectRatio, minWidth: number, minHeight: number, maxSide: number | null, minSeconds: number, maxSeconds: number, defaultSeconds: number, minBytes: number, maxBytes: number, minVideoKbps: number | null, minAudioKbps: number | null, maxFps: number | null, sources: Array<string>, safeZone: { top: number, bottom: number, left: number, right: number } };
 
 export type CreateJobMutationVariables = Exact<{
   input: CreateJobInput;
 }>;
 
 
-export type CreateJobMutation = { createJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type CreateJobMutation = { createJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type UploadAssetMutationVariables = Exact<{
   file: Scalars['Upload']['input'];
@@ -603,21 +748,21 @@ export type RefineSceneMutationVariables = Exact<{
 }>;
 
 
-export type RefineSceneMutation = { refineScene: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type RefineSceneMutation = { refineScene: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type ApproveStoryboardMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type ApproveStoryboardMutation = { approveStoryboard: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type ApproveStoryboardMutation = { approveStoryboard: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type RenderVideoMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type RenderVideoMutation = { renderVideo: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type RenderVideoMutation = { renderVideo: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type ExportVideoMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
@@ -625,28 +770,42 @@ export type ExportVideoMutationVariables = Exact<{
 }>;
 
 
-export type ExportVideoMutation = { exportVideo: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
+export type ExportVideoMutation = { exportVideo: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
 
 export type CancelJobMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type CancelJobMutation = { cancelJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type CancelJobMutation = { cancelJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type RetryJobMutationVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type RetryJobMutation = { retryJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type RetryJobMutation = { retryJob: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+
+export type SaveBrandKitMutationVariables = Exact<{
+  input: BrandKitInput;
+}>;
+
+
+export type SaveBrandKitMutation = { saveBrandKit: { id: string, name: string, primaryColor: string, secondaryColor: string, callToAction: string | null, logoCorner: LogoCorner, logoOpacity: number, createdAt: string, updatedAt: string, logo: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, font: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null } };
+
+export type DeleteBrandKitMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type DeleteBrandKitMutation = { deleteBrandKit: string };
 
 export type JobQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type JobQuery = { job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
+export type JobQuery = { job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } };
 
 export type JobsQueryVariables = Exact<{
   first: Scalars['Int']['input'];
@@ -674,12 +833,22 @@ export type VoicesQueryVariables = Exact<{
 
 export type VoicesQuery = { voices: Array<{ id: string, name: string, language: string, gender: string | null, provider: string }> };
 
+export type PlatformsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlatformsQuery = { platforms: Array<{ platform: Platform, label: string, aspectRatio: AspectRatio, minWidth: number, minHeight: number, maxSide: number | null, minSeconds: number, maxSeconds: number, defaultSeconds: number, minBytes: number, maxBytes: number, minVideoKbps: number | null, minAudioKbps: number | null, maxFps: number | null, sources: Array<string>, safeZone: { top: number, bottom: number, left: number, right: number } }> };
+
+export type BrandKitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BrandKitsQuery = { brandKits: Array<{ id: string, name: string, primaryColor: string, secondaryColor: string, callToAction: string | null, logoCorner: LogoCorner, logoOpacity: number, createdAt: string, updatedAt: string, logo: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, font: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> };
+
 export type JobProgressSubscriptionVariables = Exact<{
   jobId: Scalars['ID']['input'];
 }>;
 
 
-export type JobProgressSubscription = { jobProgress: { jobId: string, event: string | null, status: JobStatus, stage: string | null, progress: number, sceneIndex: number | null, message: string | null, actualCost: number, estimatedCost: number | null, updatedAt: string | null, job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } } };
+export type JobProgressSubscription = { jobProgress: { jobId: string, event: string | null, status: JobStatus, stage: string | null, progress: number, sceneIndex: number | null, message: string | null, actualCost: number, estimatedCost: number | null, updatedAt: string | null, job: { id: string, status: JobStatus, stage: string | null, progress: number, brief: string, campaignId: string | null, aspectRatio: AspectRatio, resolution: Resolution, sceneCount: number, targetDuration: number, style: string | null, voice: string | null, language: string, captions: CaptionStyle, music: MusicMood, musicAssetId: string | null, platform: Platform | null, brandKitId: string | null, callToAction: string | null, headlines: boolean, storyboardVersion: number, approved: boolean, approvedAt: string | null, approvedBy: string | null, estimatedCost: number | null, actualCost: number, retryCount: number, errorMessage: string | null, cancelRequested: boolean, createdAt: string, updatedAt: string, videoUrl: string | null, scenes: Array<{ index: number, description: string, imagePrompt: string, motionPrompt: string, duration: number, status: string, narration: string, headline: string | null, image: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, clip: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, sourceAsset: { id: string } | null, voiceOver: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }>, video: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, thumbnail: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsVtt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, captionsSrt: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null, exports: Array<{ id: string, aspectRatio: AspectRatio, resolution: Resolution, container: Container, fit: Fit, status: ExportStatus, progress: number, error: string | null, createdAt: string, platform: Platform | null, platformChecks: Array<{ rule: string, passed: boolean, limit: number, actual: number }> | null, asset: { id: string, kind: string, contentType: string, sizeBytes: number, width: number | null, height: number | null, durationSeconds: number | null, originalFilename: string | null, loudnessLufs: number | null, truePeakDb: number | null, url: string } | null }> } } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -723,6 +892,7 @@ export const SceneFieldsFragmentDoc = new TypedDocumentString(`
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -760,6 +930,13 @@ export const ExportFieldsFragmentDoc = new TypedDocumentString(`
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -795,6 +972,10 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -847,6 +1028,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -870,10 +1052,73 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
 }`, {"fragmentName":"JobFields"}) as unknown as TypedDocumentString<JobFieldsFragment, unknown>;
+export const BrandKitFieldsFragmentDoc = new TypedDocumentString(`
+    fragment BrandKitFields on BrandKit {
+  id
+  name
+  primaryColor
+  secondaryColor
+  callToAction
+  logoCorner
+  logoOpacity
+  createdAt
+  updatedAt
+  logo {
+    ...AssetFields
+  }
+  font {
+    ...AssetFields
+  }
+}
+    fragment AssetFields on Asset {
+  id
+  kind
+  contentType
+  sizeBytes
+  width
+  height
+  durationSeconds
+  originalFilename
+  loudnessLufs
+  truePeakDb
+  url
+}`, {"fragmentName":"BrandKitFields"}) as unknown as TypedDocumentString<BrandKitFieldsFragment, unknown>;
+export const PlatformFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PlatformFields on PlatformPreset {
+  platform
+  label
+  aspectRatio
+  minWidth
+  minHeight
+  maxSide
+  minSeconds
+  maxSeconds
+  defaultSeconds
+  minBytes
+  maxBytes
+  minVideoKbps
+  minAudioKbps
+  maxFps
+  safeZone {
+    top
+    bottom
+    left
+    right
+  }
+  sources
+}
+    `, {"fragmentName":"PlatformFields"}) as unknown as TypedDocumentString<PlatformFieldsFragment, unknown>;
 export const CreateJobDocument = new TypedDocumentString(`
     mutation CreateJob($input: CreateJobInput!) {
   createJob(input: $input) {
@@ -901,6 +1146,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -924,6 +1170,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -945,6 +1198,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1022,6 +1279,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1045,6 +1303,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1066,6 +1331,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1124,6 +1393,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1147,6 +1417,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1168,6 +1445,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1226,6 +1507,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1249,6 +1531,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1270,6 +1559,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1330,6 +1623,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1361,6 +1661,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1384,6 +1685,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1405,6 +1713,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1463,6 +1775,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1486,6 +1799,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1507,6 +1827,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1538,6 +1862,47 @@ fragment JobFields on Job {
     ...ExportFields
   }
 }`) as unknown as TypedDocumentString<RetryJobMutation, RetryJobMutationVariables>;
+export const SaveBrandKitDocument = new TypedDocumentString(`
+    mutation SaveBrandKit($input: BrandKitInput!) {
+  saveBrandKit(input: $input) {
+    ...BrandKitFields
+  }
+}
+    fragment AssetFields on Asset {
+  id
+  kind
+  contentType
+  sizeBytes
+  width
+  height
+  durationSeconds
+  originalFilename
+  loudnessLufs
+  truePeakDb
+  url
+}
+fragment BrandKitFields on BrandKit {
+  id
+  name
+  primaryColor
+  secondaryColor
+  callToAction
+  logoCorner
+  logoOpacity
+  createdAt
+  updatedAt
+  logo {
+    ...AssetFields
+  }
+  font {
+    ...AssetFields
+  }
+}`) as unknown as TypedDocumentString<SaveBrandKitMutation, SaveBrandKitMutationVariables>;
+export const DeleteBrandKitDocument = new TypedDocumentString(`
+    mutation DeleteBrandKit($id: ID!) {
+  deleteBrandKit(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteBrandKitMutation, DeleteBrandKitMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {
@@ -1565,6 +1930,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1588,6 +1954,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1609,6 +1982,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
@@ -1702,6 +2079,71 @@ export const VoicesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<VoicesQuery, VoicesQueryVariables>;
+export const PlatformsDocument = new TypedDocumentString(`
+    query Platforms {
+  platforms {
+    ...PlatformFields
+  }
+}
+    fragment PlatformFields on PlatformPreset {
+  platform
+  label
+  aspectRatio
+  minWidth
+  minHeight
+  maxSide
+  minSeconds
+  maxSeconds
+  defaultSeconds
+  minBytes
+  maxBytes
+  minVideoKbps
+  minAudioKbps
+  maxFps
+  safeZone {
+    top
+    bottom
+    left
+    right
+  }
+  sources
+}`) as unknown as TypedDocumentString<PlatformsQuery, PlatformsQueryVariables>;
+export const BrandKitsDocument = new TypedDocumentString(`
+    query BrandKits {
+  brandKits {
+    ...BrandKitFields
+  }
+}
+    fragment AssetFields on Asset {
+  id
+  kind
+  contentType
+  sizeBytes
+  width
+  height
+  durationSeconds
+  originalFilename
+  loudnessLufs
+  truePeakDb
+  url
+}
+fragment BrandKitFields on BrandKit {
+  id
+  name
+  primaryColor
+  secondaryColor
+  callToAction
+  logoCorner
+  logoOpacity
+  createdAt
+  updatedAt
+  logo {
+    ...AssetFields
+  }
+  font {
+    ...AssetFields
+  }
+}`) as unknown as TypedDocumentString<BrandKitsQuery, BrandKitsQueryVariables>;
 export const JobProgressDocument = new TypedDocumentString(`
     subscription JobProgress($jobId: ID!) {
   jobProgress(jobId: $jobId) {
@@ -1741,6 +2183,7 @@ fragment SceneFields on Scene {
   duration
   status
   narration
+  headline
   image {
     ...AssetFields
   }
@@ -1764,6 +2207,13 @@ fragment ExportFields on Export {
   progress
   error
   createdAt
+  platform
+  platformChecks {
+    rule
+    passed
+    limit
+    actual
+  }
   asset {
     ...AssetFields
   }
@@ -1785,6 +2235,10 @@ fragment JobFields on Job {
   captions
   music
   musicAssetId
+  platform
+  brandKitId
+  callToAction
+  headlines
   storyboardVersion
   approved
   approvedAt
