@@ -140,7 +140,8 @@ class Ledger:
         *,
         scene_index: int | None = None,
     ) -> Outcome[R]:
-        model = self.rt.provider.model_for(kind)
+        # The catalog may pick the model by the scene's ratio (stills and clips carry one).
+        model = self.rt.provider.model_for(kind, getattr(request, "aspect_ratio", None))
         digest = input_hash(kind, model, request)
         attempt = 0
         regenerated = False

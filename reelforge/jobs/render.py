@@ -175,7 +175,8 @@ async def estimate_render(run: Run, job: Job) -> float:
     scenes = load_scenes(job.storyboard_data)
 
     async def unpaid(kind: PredictionKind, request: AnyRequest) -> bool:
-        digest = input_hash(kind, provider.model_for(kind), request)
+        model = provider.model_for(kind, getattr(request, "aspect_ratio", None))
+        digest = input_hash(kind, model, request)
         async with run.runtime.unit() as unit:
             reusable = await run.runtime.jobs(unit).reusable_prediction(job.id, digest)
         return reusable is None
@@ -184,7 +185,9 @@ async def estimate_render(run: Run, job: Job) -> float:
     for scene in scenes:
         request = await clip_request(run, job, scene)
         if request is not None and await unpaid(PredictionKind.VIDEO, request):
-            total += provider.estimate_cost(PredictionKind.VIDEO, duration=scene.duration)
+            total += provider.estimate_cost(
+                PredictionKind.VIDEO, duration=scene.duration, aspect_ratio=request.aspect_ratio
+            )
         speech = speech_request(params, scene)
         if (
             speech is not None

@@ -95,7 +95,9 @@ class JobService:
         provider = self.rt.provider
         count = params.scene_count or 1
         per_scene = params.duration / count
-        total = count * provider.estimate_cost(PredictionKind.VIDEO, duration=per_scene)
+        total = count * provider.estimate_cost(
+            PredictionKind.VIDEO, duration=per_scene, aspect_ratio=params.aspect_ratio
+        )
         if params.voice is not None and isinstance(provider, SpeechProvider):
             words = round(params.duration * SPEAKING_RATE_WPS)
             total += provider.estimate_speech(" ".join(["words"] * words))
