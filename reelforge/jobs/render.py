@@ -107,7 +107,7 @@ async def render(run: Run) -> None:
     async def make_bed() -> None:
         # Asked for at once with the planned length (a bed shorter than the final video is
         # looped by the mix), so the music is never on the critical path.
-        beds.append(await music_for(run, job, params, sum(s.length for s in scenes)))
+        beds.append(await music_for(run, job, params, bed_seconds(scenes)))
 
     last_index = max(s.index for s in scenes)
     async with contextlib.AsyncExitStack() as files:
@@ -143,6 +143,13 @@ async def render(run: Run) -> None:
     )
     VIDEO_GEN_DURATION.labels(stage="render").observe(time.monotonic() - started)
     JOBS_FINISHED.labels(status=JobStatus.COMPLETED.value).inc()
+
+
+def bed_seconds(scenes: list[Scene]) -> float:
+    """How long a bed the render asks for: the planned scene lengths, which a re-run of the
+    render sees unchanged (the voiced lengths are not known until every line is spoken), so
+    the same bed is asked for, and paid for, once. A shorter bed is looped by the mix."""
+    return sum(s.duration for s in scenes)
 
 
 async def clip_request(run: Run, job: Job, scene: Scene) -> ClipRequest | None:
@@ -196,7 +203,7 @@ async def estimate_render(run: Run, job: Job) -> float:
         ):
             total += provider.estimate_speech(speech.text)
     music = music_request(
-        params, sum(s.length for s in scenes), seed=scene_seed(job.id, MUSIC_SEED_INDEX)
+        params, bed_seconds(scenes), seed=scene_seed(job.id, MUSIC_SEED_INDEX)
     )
     if (
         music is not None
