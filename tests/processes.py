@@ -12,13 +12,35 @@ from typing import Any
 
 import httpx
 
+from reelforge.config import Settings
 from reelforge.startup import free_port
+from tests.fakes.replicate import DEFAULT_TOKEN
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update({"VIDEO_STORAGE_PATH": str(tmp_path / "data"), "PROVIDER": "preview", **extra})
     return env
+
+
+def replicate_worker_env(
+    tmp_path: Path, settings: Settings, redis_url: str, fake_host: str, **extra: str
+) -> dict[str, str]:
+    """A `reelforge worker` on the test's database, Redis and storage, calling the fake
+    Replicate at `fake_host`; its dead leases lapse in 2 s."""
+    return env(
+        tmp_path,
+        DATABASE_URL=settings.resolved_database_url,
+        REDIS_URL=redis_url,
+        VIDEO_STORAGE_PATH=str(settings.video_storage_path),
+        PROVIDER="replicate",
+        REPLICATE_API_TOKEN=DEFAULT_TOKEN,
+        REPLICATE_BASE_URL=f"http://{fake_host}",
+        REPLICATE_POLL_INTERVAL="0.05",
+        WORKER_HEARTBEAT_TTL="2",
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
 
 
 def valkeys_under(path: Path) -> list[int]:

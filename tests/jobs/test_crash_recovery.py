@@ -15,10 +15,10 @@ from reelforge.config import Settings
 from reelforge.jobs.repository import JobRepository
 from reelforge.models import PredictionStatus
 from reelforge.runtime import Runtime
-from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.fakes.replicate import FakeReplicate
 from tests.helpers import create_job, wait_for_status
 from tests.live import live_server
-from tests.processes import env, start_worker
+from tests.processes import replicate_worker_env, start_worker
 
 
 async def predictions_by_kind(runtime: Runtime, job_id: str) -> dict[str, list[str]]:
@@ -37,18 +37,12 @@ async def test_a_worker_killed_after_paid_calls_resumes_without_paying_again(
     fake = FakeReplicate(latency=0.05, predict_time=1.0)
     fake.stick_next("image", 1)  # scene 0's still keeps running at the provider
     async with live_server(fake.app) as host:
-        worker_env = env(
+        worker_env = replicate_worker_env(
             tmp_path,
-            DATABASE_URL=settings.resolved_database_url,
-            REDIS_URL=runtime.redis_url,
-            VIDEO_STORAGE_PATH=str(settings.video_storage_path),
-            PROVIDER="replicate",
-            REPLICATE_API_TOKEN=DEFAULT_TOKEN,
-            REPLICATE_BASE_URL=f"http://{host}",
-            REPLICATE_POLL_INTERVAL="0.05",
-            LOG_LEVEL="WARNING",
-            # The dead worker's lease lapses and the sweep takes its task back in seconds.
-            WORKER_HEARTBEAT_TTL="2",
+            settings,
+            runtime.redis_url,
+            host,
+            # The sweep takes the dead worker's task back in seconds.
             SWEEP_INTERVAL="1",
             # Answer the stuck still's create at once (Prefer: wait would hold it 60 s).
             REPLICATE_PREFER_WAIT="0",

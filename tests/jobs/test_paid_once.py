@@ -26,10 +26,10 @@ from reelforge.models import Prediction
 from reelforge.observability.metrics import OUTPUTS_EXPIRED
 from reelforge.providers.base import PredictionKind, Provider
 from reelforge.runtime import Runtime
-from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.fakes.replicate import FakeReplicate
 from tests.helpers import create_job, get_job, mutate, wait_for_status
 from tests.live import live_server
-from tests.processes import env, start_worker
+from tests.processes import replicate_worker_env, start_worker
 
 
 @pytest.fixture
@@ -76,18 +76,12 @@ async def test_slow_create_answers_and_a_sigterm_do_not_pay_twice(
 ) -> None:
     fake = FakeReplicate(latency=0.05, predict_time=1.0)
     async with live_server(fake.app) as host:
-        worker_env = env(
+        worker_env = replicate_worker_env(
             tmp_path,
-            DATABASE_URL=settings.resolved_database_url,
-            REDIS_URL=runtime.redis_url,
-            VIDEO_STORAGE_PATH=str(settings.video_storage_path),
-            PROVIDER="replicate",
-            REPLICATE_API_TOKEN=DEFAULT_TOKEN,
-            REPLICATE_BASE_URL=f"http://{host}",
-            REPLICATE_POLL_INTERVAL="0.05",
-            WORKER_HEARTBEAT_TTL="2",
+            settings,
+            runtime.redis_url,
+            host,
             SWEEP_INTERVAL="2",
-            LOG_LEVEL="WARNING",
         )
         log = tmp_path / "worker.log"
         job = await create_job(client, sceneCount=2)
