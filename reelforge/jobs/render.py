@@ -202,9 +202,7 @@ async def estimate_render(run: Run, job: Job) -> float:
             and await unpaid(PredictionKind.SPEECH, speech)
         ):
             total += provider.estimate_speech(speech.text)
-    music = music_request(
-        params, bed_seconds(scenes), seed=scene_seed(job.id, MUSIC_SEED_INDEX)
-    )
+    music = music_request(params, bed_seconds(scenes), seed=scene_seed(job.id, MUSIC_SEED_INDEX))
     if (
         music is not None
         and isinstance(provider, MusicProvider)
