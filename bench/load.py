@@ -11,11 +11,13 @@ In one run, against the same SQLite database and the same rows:
 
 Printed: dashboard p50 / p99 latency, errors and throughput under load, the throughput
 ratio to the bare endpoint (goal ≥ 0.3), and the jobs' wall time under load against idle
-(goal ≤ 1.2×). The API is `reelforge serve` in its own process (embedded worker, embedded
-Valkey settings), the fake Replicate another process.
+(goal ≤ 1.2×). The API is `reelforge serve` in its own process (embedded Valkey settings;
+its embedded worker, or with `--standalone-worker` a `reelforge worker` process as in the
+Compose and Fly deployments), the fake Replicate another process.
 
     python bench/load.py                                  # short: 50 clients for 5 s
     python bench/load.py --concurrency 200 --duration 30  # the issue's figure
+    python bench/load.py --standalone-worker              # the worker in its own process
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +61,7 @@ CREATE = (
 class Load:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    problems: Counter[str] = field(default_factory=Counter)  # error code → count
     seconds: float = 0.0
 
     @property
@@ -157,13 +161,21 @@ async def hammer(client: httpx.AsyncClient, send: Any, concurrency: int, duratio
             started = time.perf_counter()
             try:
                 response = await send(client)
-                ok = response.status_code == 200 and "errors" not in response.json()
-            except httpx.HTTPError:
-                ok = False
-            if ok:
+                body = response.json()
+                errors = body.get("errors") if isinstance(body, dict) else None
+                problem = (
+                    None
+                    if response.status_code == 200 and not errors
+                    else (errors[0].get("extensions", {}).get("code") if errors else None)
+                    or f"HTTP {response.status_code}"
+                )
+            except (httpx.HTTPError, ValueError) as exc:
+                problem = type(exc).__name__
+            if problem is None:
                 load.latencies.append(time.perf_counter() - started)
             else:
                 load.errors += 1
+                load.problems[problem] += 1
 
     started = time.monotonic()
     await asyncio.gather(*(one_client() for _ in range(concurrency)))
@@ -235,6 +247,8 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
         "REPLICATE_BASE_URL": f"http://127.0.0.1:{ports['fake']}",
         "REPLICATE_POLL_INTERVAL": "0.1",
         "OPERATION_RATE_LIMIT": "1000000/minute",
+        "EMBEDDED_WORKER": "false" if opts.standalone_worker else "true",
+        "WORKER_METRICS_PORT": str(free_port()),
     }
     processes = [
         subprocess.Popen(
@@ -267,6 +281,16 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
             stderr=subprocess.DEVNULL,
         ),
     ]
+    if opts.standalone_worker:
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "reelforge.cli", "worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=(tmp / "worker.log").open("wb"),
+            )
+        )
     api = f"http://127.0.0.1:{ports['api']}"
     bare = f"http://127.0.0.1:{ports['bare']}"
     limits = httpx.Limits(max_connections=opts.concurrency + 8)
@@ -318,7 +342,9 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
             f"{name:24}{load.throughput:>12.1f}{load.percentile(0.5) * 1000:>10.1f}"
             f"{load.percentile(0.99) * 1000:>10.1f}{load.errors:>8}"
         )
+    problems = ", ".join(f"{k} {v}" for k, v in loaded.problems.most_common()) or "none"
     print(f"\nthroughput vs bare: {ratio:.2f}× (goal ≥ 0.3), errors: {loaded.errors} (goal 0)")
+    print(f"errors by code: {problems}")
     print(
         f"job wall time: idle {statistics.mean(idle):.1f} s, under load "
         f"{statistics.mean(busy):.1f} s: {wall:.2f}× (goal ≤ 1.2)"
@@ -334,6 +360,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of load")
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--latency", type=float, default=1.0, help="fake Replicate, seconds")
+    parser.add_argument(
+        "--standalone-worker", action="store_true", help="jobs run in a `reelforge worker`"
+    )
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="reelforge-bench-load-") as tmp:
         asyncio.run(bench(opts, Path(tmp)))

@@ -129,6 +129,10 @@ def pool_exhausted(exc: SQLAlchemyTimeoutError) -> ServiceUnavailable:
     )
 
 
+class UnitEnded(RuntimeError):
+    """The unit of work was used after its operation ended."""
+
+
 class UnitOfWork:
     """One session for one GraphQL operation or one worker step, committed or rolled back
     once by whoever opened it (`unit_of_work`). Repositories only flush. What must follow a
@@ -145,12 +149,17 @@ class UnitOfWork:
         self._after_commit: list[Hook] = []
         self._on_rollback: list[Hook] = []
         self._keys: set[str] = set()
+        self._ended = False
         # Sibling GraphQL fields resolve concurrently; an AsyncSession runs one statement
         # at a time, so whoever uses it holds this lock.
         self.lock = asyncio.Lock()
 
     @property
     def session(self) -> AsyncSession:
+        if self._ended:
+            # A DataLoader batch scheduled before its operation failed runs after it ended:
+            # it must not open a session nobody will close.
+            raise UnitEnded("the operation this unit of work belonged to has ended")
         if self._session is None:
             self._session = self._maker()
         return self._session
@@ -194,6 +203,14 @@ class UnitOfWork:
                 await hook()
             except Exception as exc:  # committed: a lost notification must not undo it
                 log.warning("unit.after_commit.failed", error=str(exc) or type(exc).__name__)
+
+    async def end(self, *, commit: bool) -> None:
+        """Commit or roll back for the last time, once no statement is running: a DataLoader
+        batch runs in a task of its own, which a failing sibling field does not cancel, and
+        may still hold the session."""
+        async with self.lock:
+            self._ended = True
+            await (self.commit() if commit else self.rollback())
 
     async def rollback(self) -> None:
         undo, self._on_rollback = self._on_rollback, []

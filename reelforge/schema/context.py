@@ -189,18 +189,19 @@ class UnitOfWorkExtension(SchemaExtension):
             yield
             return
         operation = Operation(context, lambda: execution.operation_type)
+        unit = operation.unit
         token = _operation.set(operation)
         try:
             yield
         except BaseException:
-            await operation.unit.rollback()
+            await unit.end(commit=False)
             raise
         else:
             if getattr(execution.result, "errors", None):
-                await operation.unit.rollback()
+                await unit.end(commit=False)
             else:
                 try:
-                    await operation.unit.commit()
+                    await unit.end(commit=True)
                 except Exception as exc:  # the answer must not claim what was not saved
                     if isinstance(exc, SQLAlchemyTimeoutError):
                         exc = pool_exhausted(exc)

@@ -20,6 +20,7 @@ from websockets.typing import Subprotocol
 
 from reelforge.app import create_app
 from reelforge.config import Settings
+from reelforge.db import UnitEnded, UnitOfWork
 from reelforge.jobs.repository import JobRepository
 from reelforge.jobs.scenes import Scene, dump_scenes
 from reelforge.models import Asset, Export, Job, JobStatus
@@ -240,6 +241,24 @@ async def test_sibling_fields_that_both_fail_answer_with_their_own_codes(
     assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     body = await gql(client, DASHBOARD, first=5)
     assert not body.get("errors")
+
+
+async def test_an_operation_ends_after_the_batch_in_flight_and_no_batch_opens_a_session_after(
+    runtime: Runtime,
+) -> None:
+    """A DataLoader batch runs in a task of its own: the operation's end waits for the
+    statement it is running (closing under it gave INTERNAL_SERVER_ERROR under load), and a
+    batch that starts later gets no session (nobody would close it)."""
+    unit = UnitOfWork(runtime.sessions)
+    async with unit.lock:  # a batch holding the session
+        await unit.session.execute(text("SELECT 1"))
+        ending = asyncio.ensure_future(unit.end(commit=False))
+        await asyncio.sleep(0.05)
+        assert not ending.done()
+    await ending
+    with pytest.raises(UnitEnded):
+        unit.session  # noqa: B018
+    assert runtime.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 @pytest.fixture
