@@ -64,6 +64,28 @@ async def test_a_subscriber_sees_every_step_live(
     assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
 
 
+@pytest.mark.slow
+async def test_a_lone_subscriber_after_six_idle_seconds_hears_every_update(
+    app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any
+) -> None:
+    """The bus's link idles past its 5 s health check, then one subscriber alone follows a
+    render: the SUBSCRIBE that waits on the PING once left it silent after the snapshot."""
+    async with live_server(app) as host:
+        job = await create_job(client)
+        await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
+        await asyncio.sleep(6)  # nothing is published or subscribed meanwhile
+        events_task = asyncio.create_task(collect(host, make_token(settings), job["id"]))
+        await asyncio.sleep(0.5)  # subscribed before the render starts
+        assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
+        assert not (await mutate(client, "renderVideo", job["id"])).get("errors")
+        events = await asyncio.wait_for(events_task, 60)
+    statuses = [e["status"] for e in events]
+    assert statuses[0] == "STORYBOARD_COMPLETE"
+    assert {"RENDERING", "STITCHING", "COMPLETED"} <= set(statuses)
+    assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100
+    assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
+
+
 async def test_an_unauthorised_connection_is_refused(app: Any) -> None:
     async with live_server(app) as host:
         async with websockets.connect(
