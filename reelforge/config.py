@@ -182,6 +182,9 @@ class Settings(BaseSettings):
     # A worker renews this lease on the tasks it runs; a task whose lease lapsed is an orphan
     # (its worker died) and is picked up again by another worker.
     worker_heartbeat_ttl: Duration = timedelta(seconds=30)
+    # On SIGTERM a worker takes no new task and lets the running ones finish this long (keep
+    # it under the platform's kill timeout); what is left is resumed by the next worker.
+    worker_shutdown_grace: Duration = timedelta(seconds=25)
     # The sweep (lost and orphaned tasks, stuck jobs, gauges) runs this often, in seconds.
     sweep_interval: int = Field(default=20, ge=1, le=60)  # best a divisor of 60
     # A progress subscriber that hears nothing this long re-reads the job from the database.

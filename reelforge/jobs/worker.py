@@ -202,7 +202,9 @@ def build_worker(
         # count, gives up on a job that makes no progress.
         max_tries=20,
         handle_signals=handle_signals,
-        job_completion_wait=25 if handle_signals else 0,
+        job_completion_wait=(
+            round(settings.worker_shutdown_grace.total_seconds()) if handle_signals else 0
+        ),
         burst=burst,
         poll_delay=0.05,  # a queued stage starts within 50 ms
         heartbeat_ttl=settings.worker_heartbeat_ttl.total_seconds(),
@@ -280,7 +282,7 @@ class WorkerSupervisor:
 
 async def run_standalone(settings: Settings, redis_url: str) -> None:
     """`reelforge worker`: one worker at a time, started again after any failure, until
-    SIGTERM/SIGINT (arq then lets running tasks finish for up to 25 s)."""
+    SIGTERM/SIGINT (arq then lets running tasks finish for WORKER_SHUTDOWN_GRACE)."""
     supervisor = WorkerSupervisor(lambda: build_worker(settings, redis_url))
     try:
         await supervisor.run()

@@ -82,13 +82,14 @@ async def test_slow_create_answers_and_a_sigterm_do_not_pay_twice(
             runtime.redis_url,
             host,
             SWEEP_INTERVAL="2",
+            WORKER_SHUTDOWN_GRACE="1",  # SIGTERM lands while both creates are unanswered
         )
         log = tmp_path / "worker.log"
         job = await create_job(client, sceneCount=2)
         worker = start_worker(worker_env, log)
         try:
             await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE", timeout=120)
-            fake.create_latency = 30.0  # the clips exist (and bill) but nobody hears of them
+            fake.create_latency = 8.0  # the clips exist (and bill) but nobody hears of them
             await approve_and_render(client, job["id"])
             await until(lambda: _true(fake.kind_count("video") == 2), timeout=120)
             recorded = await rows(runtime, job["id"])
