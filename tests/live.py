@@ -26,6 +26,9 @@ async def live_server(app: Any, *, port: int | None = None) -> AsyncIterator[str
             log_config=None,
             lifespan="off",
             ws="websockets-sansio",
+            # A request left hanging on purpose (a webhook receiver, a slow fake create) is
+            # cut off at the end of the test instead of holding the shutdown.
+            timeout_graceful_shutdown=1,
         )
     )
     task = asyncio.create_task(server.serve())
