@@ -4,13 +4,15 @@ A module opts in by overriding its `provider` fixture to return `replicate_provi
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 
 from reelforge.providers.replicate import ReplicateProvider
 from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.providers.conftest import FAKE_URL
 
 
 @pytest.fixture
@@ -20,21 +22,38 @@ async def fake() -> AsyncIterator[FakeReplicate]:
     await server.aclose()
 
 
+MakeReplicateProvider = Callable[..., ReplicateProvider]
+
+
 @pytest.fixture
-async def replicate_provider(fake: FakeReplicate) -> AsyncIterator[ReplicateProvider]:
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test"
-    )
-    provider = ReplicateProvider(
-        token=DEFAULT_TOKEN,
-        http=http,
-        base_url="http://replicate.test",
-        poll_interval=0.02,
-        image_timeout=20,
-        video_timeout=30,
-        plan_timeout=20,
-        rng=random.Random(0),
-    )
-    yield provider
-    await provider.aclose()
+async def make_replicate_provider(fake: FakeReplicate) -> AsyncIterator[MakeReplicateProvider]:
+    """Real ReplicateProviders on the in-process fake; keyword arguments override the
+    test defaults."""
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app), base_url=FAKE_URL)
+    made: list[ReplicateProvider] = []
+
+    def make(**overrides: Any) -> ReplicateProvider:
+        options: dict[str, Any] = {
+            "token": DEFAULT_TOKEN,
+            "http": http,
+            "base_url": FAKE_URL,
+            "poll_interval": 0.02,
+            "image_timeout": 20,
+            "video_timeout": 30,
+            "plan_timeout": 20,
+            "rng": random.Random(0),
+            **overrides,
+        }
+        provider = ReplicateProvider(**options)
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        await provider.aclose()
     await http.aclose()
+
+
+@pytest.fixture
+def replicate_provider(make_replicate_provider: MakeReplicateProvider) -> ReplicateProvider:
+    return make_replicate_provider()

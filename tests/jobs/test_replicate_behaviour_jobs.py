@@ -3,53 +3,28 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from reelforge.providers.replicate import ReplicateProvider
-from tests.fakes.replicate import DEFAULT_TOKEN, FakeReplicate
+from tests.fakes.replicate import FakeReplicate
 from tests.helpers import create_job, mutate, wait_for_status
-
-
-class InstantSleep:
-    """Throttle waits pass on the gate's virtual clock: a 3 s wait costs nothing here."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
+from tests.jobs.conftest import MakeReplicateProvider
+from tests.providers.conftest import RecordingSleep
 
 
 @pytest.fixture
-def sleep() -> InstantSleep:
-    return InstantSleep()
+def sleep() -> RecordingSleep:
+    return RecordingSleep()  # throttle waits pass on the gate's virtual clock: free here
 
 
 @pytest.fixture
-async def provider(fake: FakeReplicate, sleep: InstantSleep) -> AsyncIterator[ReplicateProvider]:
-    http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fake.app), base_url="http://replicate.test"
-    )
-    provider = ReplicateProvider(
-        token=DEFAULT_TOKEN,
-        http=http,
-        base_url="http://replicate.test",
-        poll_interval=0.02,
-        image_timeout=20,
-        video_timeout=30,
-        plan_timeout=20,
-        prefer_wait=60,
-        sleep=sleep,
-        rng=random.Random(0),
-    )
-    yield provider
-    await provider.aclose()
-    await http.aclose()
+def provider(
+    make_replicate_provider: MakeReplicateProvider, sleep: RecordingSleep
+) -> ReplicateProvider:
+    return make_replicate_provider(prefer_wait=60, sleep=sleep)
 
 
 async def render(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
@@ -60,7 +35,7 @@ async def render(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
 
 
 async def test_a_storm_of_12_throttled_creates_without_retry_after_still_completes_the_job(
-    client: httpx.AsyncClient, worker: Any, fake: FakeReplicate, sleep: InstantSleep
+    client: httpx.AsyncClient, worker: Any, fake: FakeReplicate, sleep: RecordingSleep
 ) -> None:
     fake.rate_limit_next(12, retry_after=None, method="POST", resets_in=3)
 
