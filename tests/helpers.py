@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from reelforge.jobs.run import Limits, Run
+from reelforge.media.ffmpeg import ffmpeg_exe
 from reelforge.runtime import Runtime
 
 JOB_FIELDS = """
@@ -88,3 +91,20 @@ async def mutate(client: httpx.AsyncClient, name: str, job_id: str) -> dict[str,
     return await gql(
         client, f"mutation($id: ID!) {{ {name}(jobId: $id) {{ {JOB_FIELDS} }} }}", id=job_id
     )
+
+
+def ffmpeg(*args: str) -> bytes:
+    """Run the bundled FFmpeg quietly and return what it wrote to stdout."""
+    return subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
+        check=True,
+        capture_output=True,
+    ).stdout
+
+
+async def download(client: httpx.AsyncClient, url: str, path: Path) -> Path:
+    """GET `url` as the client does and keep the bytes at `path`."""
+    response = await client.get(url)
+    assert response.status_code == 200
+    path.write_bytes(response.content)
+    return path

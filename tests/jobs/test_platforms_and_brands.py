@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
-from reelforge.media.ffmpeg import ffmpeg_exe, probe
+from reelforge.media.ffmpeg import probe
 from reelforge.media.overlays import FONT_FILE, LOGO_SCALE
 from reelforge.media.platforms import PRESETS, Platform, markdown_table
 from reelforge.providers.base import PlanRequest, PredictionKind, input_hash
 from reelforge.providers.planning import plan_prompt
 from reelforge.providers.preview import preview_storyboard
 from tests.conftest import make_token
-from tests.helpers import error_code, gql, mutate, wait_for_status
+from tests.helpers import download, error_code, ffmpeg, gql, mutate, wait_for_status
 
 BRIEF = "Fresh lemonade for hot summer days. Ice cold. Buy now."
 CREATE = "mutation($input: CreateJobInput!) { createJob(input: $input) { id platform } }"
@@ -42,14 +41,6 @@ EXPORTS = """query($id: ID!) { job(id: $id) { exports {
 MAGENTA = (255, 0, 255)  # the logo: one pure colour
 YELLOW = (255, 255, 0)  # the kit's secondary colour: the call to action's text
 NAVY = (0, 51, 102)  # the kit's primary colour: the end card
-
-
-def ffmpeg(*args: str) -> bytes:
-    return subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        check=True,
-        capture_output=True,
-    ).stdout
 
 
 def quiet_job(**input: Any) -> dict[str, Any]:
@@ -79,13 +70,6 @@ async def rendered(client: httpx.AsyncClient, input: dict[str, Any]) -> dict[str
     assert not body.get("errors"), body
     job: dict[str, Any] = body["data"]["job"]
     return job
-
-
-async def download(client: httpx.AsyncClient, url: str, path: Path) -> Path:
-    response = await client.get(url)
-    assert response.status_code == 200
-    path.write_bytes(response.content)
-    return path
 
 
 def frames_rgb(video: Path, width: int, height: int) -> list[bytes]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import array
 import asyncio
 import math
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,11 @@ import httpx
 
 from reelforge.jobs.repository import JobRepository
 from reelforge.media.audio import MAX_TRUE_PEAK_DB, TARGET_LUFS, measure_loudness
-from reelforge.media.ffmpeg import ffmpeg_exe, probe
+from reelforge.media.ffmpeg import probe
 from reelforge.media.formats import frame_size
 from reelforge.media.overlays import SAFE_ZONES
 from reelforge.runtime import Runtime
-from tests.helpers import gql, mutate, wait_for_status
+from tests.helpers import download, ffmpeg, gql, mutate, wait_for_status
 
 BRIEF = "Cold brew coffee, smooth and bold. Made slowly overnight. Try it today."
 FIELDS = """
@@ -29,14 +28,6 @@ captionsVtt { id url contentType } captionsSrt { id url contentType }
 scenes { index duration narration voiceOver { id durationSeconds } words { text start end } }
 """
 WIDTH, HEIGHT = frame_size("9:16", "480p")
-
-
-def ffmpeg(*args: str) -> bytes:
-    return subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        check=True,
-        capture_output=True,
-    ).stdout
 
 
 async def run_job(client: httpx.AsyncClient, **input: Any) -> dict[str, Any]:
@@ -66,13 +57,6 @@ async def render(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     assert not body.get("errors"), body
     job: dict[str, Any] = body["data"]["job"]
     return job
-
-
-async def download(client: httpx.AsyncClient, url: str, path: Path) -> Path:
-    response = await client.get(url)
-    assert response.status_code == 200
-    path.write_bytes(response.content)
-    return path
 
 
 def levels(video: Path, window: float = 0.05) -> list[float]:

@@ -3,7 +3,6 @@ inputs, every assertion made on the real output."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -25,21 +24,14 @@ from reelforge.media.captions import (
     to_vtt,
 )
 from reelforge.media.clips import normalise_clip, stitch_clips
-from reelforge.media.ffmpeg import ffmpeg_exe, probe, probe_audio
+from reelforge.media.ffmpeg import probe, probe_audio
 from reelforge.media.formats import ClipFormat
 from reelforge.media.music import music_bed_graph, synthesize_music_bed
 from reelforge.media.overlays import SAFE_ZONES
 from reelforge.providers.espeak import synthesize
+from tests.helpers import ffmpeg
 
 FMT = ClipFormat.for_output("9:16", "480p")  # 480x854
-
-
-def ffmpeg(*args: str) -> bytes:
-    return subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args],
-        check=True,
-        capture_output=True,
-    ).stdout
 
 
 def frame_at(video: Path, seconds: float, fmt: ClipFormat) -> bytes:
