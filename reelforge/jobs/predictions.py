@@ -51,7 +51,7 @@ from reelforge.providers.base import (
     PredictionMeta,
     ProviderError,
     StillRequest,
-    input_hash,
+    paid_work,
 )
 from reelforge.storage.repository import AssetRepository
 from reelforge.storage.service import AssetStore
@@ -140,9 +140,7 @@ class Ledger:
         *,
         scene_index: int | None = None,
     ) -> Outcome[R]:
-        # The catalog may pick the model by the scene's ratio (stills and clips carry one).
-        model = self.rt.provider.model_for(kind, getattr(request, "aspect_ratio", None))
-        digest = input_hash(kind, model, request)
+        model, digest = paid_work(self.rt.provider, kind, request)
         attempt = 0
         regenerated = False
         while True:

@@ -43,7 +43,7 @@ from reelforge.providers.base import (
     SpeechProvider,
     SpeechResult,
     estimate_word_timings,
-    input_hash,
+    paid_work,
 )
 from reelforge.storage.service import AssetStore
 
@@ -182,8 +182,7 @@ async def estimate_render(run: Run, job: Job) -> float:
     scenes = load_scenes(job.storyboard_data)
 
     async def unpaid(kind: PredictionKind, request: AnyRequest) -> bool:
-        model = provider.model_for(kind, getattr(request, "aspect_ratio", None))
-        digest = input_hash(kind, model, request)
+        _, digest = paid_work(provider, kind, request)
         async with run.runtime.unit() as unit:
             reusable = await run.runtime.jobs(unit).reusable_prediction(job.id, digest)
         return reusable is None

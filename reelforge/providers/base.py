@@ -392,3 +392,10 @@ def input_hash(kind: PredictionKind, model: str, request: AnyRequest) -> str:
         fields.pop("image_url", None)
     payload = json.dumps({"kind": kind.value, "model": model, "input": fields}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def paid_work(provider: Provider, kind: PredictionKind, request: AnyRequest) -> tuple[str, str]:
+    """The model a request goes to (the catalog may pick it by the scene's aspect ratio:
+    stills and clips carry one) and the hash that identifies the paid work."""
+    model = provider.model_for(kind, getattr(request, "aspect_ratio", None))
+    return model, input_hash(kind, model, request)
