@@ -5,6 +5,7 @@ Replicate is always the fake in tests/fakes."""
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import random
 import shutil
@@ -31,6 +32,16 @@ from reelforge.storage.seaweed import EmbeddedSeaweed, wait_for_bucket
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CI_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The suite starts dozens of reelforge processes. Where PYTHONDONTWRITEBYTECODE is set
+    # each of them would compile the whole package again (about 0.5 s of CPU apiece), so
+    # the controller writes the bytecode once before the test processes start.
+    if not hasattr(config, "workerinput"):
+        root = Path(__file__).resolve().parent.parent
+        for package in ("reelforge", "tests", "bench"):
+            compileall.compile_dir(root / package, quiet=1)
 
 
 def _reachable(host: str, port: int) -> bool:
