@@ -3,6 +3,7 @@ inputs, every assertion made on the real output."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -82,6 +83,15 @@ def still(tmp_path_factory: pytest.TempPathFactory) -> Path:
         *("-f", "lavfi", "-i", "testsrc2=s=320x240", "-frames:v", "1"),
         *("-pix_fmt", "yuvj420p", "-update", "1", str(path)),
     )
+    return path
+
+
+@pytest.fixture(scope="module")
+def silent_clip(tmp_path_factory: pytest.TempPathFactory, still: Path) -> Path:
+    """The still as a normalised clip of LOUDNESS_SECONDS with a silent track, made once: the
+    tests below only read it."""
+    path = tmp_path_factory.mktemp("silent") / "silent.mp4"
+    asyncio.run(normalise_clip(still, path, fmt=FMT, duration=LOUDNESS_SECONDS))
     return path
 
 
@@ -201,12 +211,11 @@ async def test_music_bed_is_generated_and_never_loops(tmp_path: Path) -> None:
 
 
 async def test_mix_reaches_target_loudness_with_voice_where_placed(
-    tmp_path: Path, still: Path
+    tmp_path: Path, silent_clip: Path
 ) -> None:
-    clip = tmp_path / "clip.mp4"
-    await normalise_clip(still, clip, fmt=FMT, duration=3.0)
+    assert LOUDNESS_SECONDS == 3.0  # two scenes of 3 s
     video = tmp_path / "video.mp4"
-    await stitch_clips([clip, clip], video)
+    await stitch_clips([silent_clip, silent_clip], video)
     cues = []
     for i, text in enumerate(["Cold brew coffee.", "Try it today!"]):
         speech = synthesize(text, "espeak:en")
@@ -331,11 +340,9 @@ async def whisper_over_loud_track(tmp_path: Path, video: Path) -> Soundtrack:
     ids=lambda build: build.__name__,
 )
 async def test_every_soundtrack_is_mastered_to_the_target_loudness_under_the_peak_ceiling(
-    tmp_path: Path, still: Path, build: Build
+    tmp_path: Path, silent_clip: Path, build: Build
 ) -> None:
-    silent = tmp_path / "silent.mp4"
-    await normalise_clip(still, silent, fmt=FMT, duration=LOUDNESS_SECONDS)
-    video, voices, music = await build(tmp_path, silent)
+    video, voices, music = await build(tmp_path, silent_clip)
     out = tmp_path / "out.mp4"
 
     loudness = await mix_soundtrack(
@@ -360,14 +367,20 @@ async def test_the_loud_inputs_really_peak_over_the_ceiling(tmp_path: Path) -> N
     assert level.true_peak + (TARGET_LUFS - level.integrated) > MAX_TRUE_PEAK_DB
 
 
-async def test_uploaded_music_shorter_than_the_video_is_looped(tmp_path: Path, still: Path) -> None:
-    clip = tmp_path / "clip.mp4"
-    await normalise_clip(still, clip, fmt=FMT, duration=4.0)
-    track = tmp_path / "track.mp3"
+async def test_uploaded_music_shorter_than_the_video_is_looped(
+    tmp_path: Path, silent_clip: Path
+) -> None:
+    track = tmp_path / "track.mp3"  # half the video
     ffmpeg("-f", "lavfi", "-i", "sine=f=330:d=1.5", "-c:a", "libmp3lame", str(track))
     out = tmp_path / "out.mp4"
     loudness = await mix_soundtrack(
-        clip, out, voices=[], music=track, duration=4.0, fmt=FMT, loop_music=True
+        silent_clip,
+        out,
+        voices=[],
+        music=track,
+        duration=LOUDNESS_SECONDS,
+        fmt=FMT,
+        loop_music=True,
     )
     assert abs(loudness.integrated - TARGET_LUFS) <= 0.5
     assert loudness.true_peak <= MAX_TRUE_PEAK_DB
