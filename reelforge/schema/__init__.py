@@ -33,6 +33,7 @@ from reelforge.schema.extensions import (
     OperationMetrics,
     OperationRateLimits,
     ParserCache,
+    ValidationCache,
     format_escaped_errors,
 )
 from reelforge.schema.types import (
@@ -190,6 +191,15 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The rules that read only the document, built once: their classes are part of the
+    # validation cache's key, so each distinct query text is validated once (graphql-core's
+    # validation costs more CPU than running a small query). The cost reads the variables.
+    document_rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
+    if not settings.introspection_enabled:
+        document_rules.append(NoSchemaIntrospectionCustomRule)
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),  # one parsed document shared by equal operations
@@ -198,13 +208,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # After ErrorCodes, so it ends first: a failed commit becomes a coded error.
         UnitOfWorkExtension,
         OperationRateLimits,
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(document_rules),
+        lambda: ValidationCache(maxsize=256),
         lambda: QueryCost(max_cost=settings.graphql_max_cost),
     ]
-    if not settings.introspection_enabled:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return Schema(
         query=Query,
         mutation=Mutation,

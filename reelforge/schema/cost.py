@@ -27,6 +27,7 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     VariableNode,
+    validate,
 )
 from graphql.validation import ValidationRule
 from strawberry.extensions import SchemaExtension
@@ -46,15 +47,21 @@ LIST_SIZES: Mapping[tuple[str, str], int] = {
 
 
 class QueryCost(SchemaExtension):
-    """Refuses, at validation, any operation whose cost is above `max_cost`."""
+    """Refuses, at validation, any operation whose cost is above `max_cost`.
+
+    The cost reads the operation's variables, so it is checked for every operation, after
+    the (cached) validation of the document has passed: place it after `ValidationCache`."""
 
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
 
-    def on_operation(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        rule = cost_rule(self.max_cost, context.variables or {})
-        context.validation_rules = (*context.validation_rules, rule)
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            rule = cost_rule(self.max_cost, context.variables or {})
+            errors = validate(context.schema._schema, context.graphql_document, [rule])
+            if errors:
+                context.pre_execution_errors = errors
         yield
 
 

@@ -183,6 +183,18 @@ class ErrorCodes(SchemaExtension):
         yield
 
 
+class ValidationCache(strawberry_extensions.ValidationCache):
+    """Strawberry's validation cache, except that it keeps the errors an earlier extension
+    already found (ErrorCodes refuses several operations without an operationName); the
+    stock one would overwrite them with the document's own, empty, list."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
+        yield from super().on_validate()
+
+
 class ParserCache(strawberry_extensions.ParserCache):
     """Strawberry's parse cache, except that a document which does not parse is left to
     Strawberry's own parse step, which answers it as a request error inside the operation

@@ -336,3 +336,6 @@ async def test_a_cost_given_through_a_variable_counts_too(client: httpx.AsyncCli
         + " }"
     )
     assert error_code(await gql(client, many, n=100)) == "BAD_USER_INPUT"
+    # The same text is validated once, but its cost is counted with each operation's variables.
+    assert error_code(await gql(client, many, n=2)) is None
+    assert error_code(await gql(client, many, n=100)) == "BAD_USER_INPUT"
