@@ -18,6 +18,14 @@ Compose and Fly deployments), the fake Replicate another process.
     python bench/load.py                                  # short: 50 clients for 5 s
     python bench/load.py --concurrency 200 --duration 30  # the issue's figure
     python bench/load.py --standalone-worker              # the worker in its own process
+    python bench/load.py --pin                            # and on cores of its own
+    python bench/load.py --database-url postgresql+asyncpg://postgres@127.0.0.1/bench
+
+`--pin` splits the machine's cores in two: this load generator, the bare endpoint and the API
+on one half, the worker (with its FFmpeg) and the fake Replicate on the other, as when the
+API and the workers run on separate machines (Fly's process groups). On a 2-core machine the
+unpinned run measures mostly CPU sharing: the load generator and the API keep both cores
+busy, so FFmpeg runs at a third of its idle speed whatever the service does.
 """
 
 from __future__ import annotations
@@ -211,6 +219,13 @@ async def run_job(client: httpx.AsyncClient) -> float:
     return time.monotonic() - started
 
 
+def pinned(cpus: set[int] | None) -> Any:
+    """A `preexec_fn` that keeps a child (and everything it starts) on `cpus`."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 async def bench(opts: argparse.Namespace, tmp: Path) -> None:
     from pydantic import SecretStr
 
@@ -220,7 +235,19 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
     from reelforge.startup import free_port, migrate
 
     storage = tmp / "storage"
-    database_url = f"sqlite+aiosqlite:///{storage / 'reelforge.db'}"
+    database_url = opts.database_url or f"sqlite+aiosqlite:///{storage / 'reelforge.db'}"
+    front: set[int] | None = None
+    back: set[int] | None = None
+    if opts.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit("--pin needs at least 2 cores")
+        front, back = set(cpus[: len(cpus) // 2]), set(cpus[len(cpus) // 2 :])
+        os.sched_setaffinity(0, front)
+        print(
+            f"pinned: client, bare endpoint and API on cores {sorted(front)}, "
+            f"worker and fake Replicate on {sorted(back)}"
+        )
     valkey = EmbeddedValkey(tmp / "valkey")
     redis_url = valkey.start()
     settings = Settings(
@@ -265,6 +292,7 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=pinned(back),
         ),
         subprocess.Popen(
             [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(ports["api"])],
@@ -287,6 +315,7 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
                 [sys.executable, "-m", "reelforge.cli", "worker"],
                 env=env,
                 cwd=ROOT,
+                preexec_fn=pinned(back),
                 stdout=subprocess.DEVNULL,
                 stderr=(tmp / "worker.log").open("wb"),
             )
@@ -363,7 +392,16 @@ def main() -> None:
     parser.add_argument(
         "--standalone-worker", action="store_true", help="jobs run in a `reelforge worker`"
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the worker and the fake on cores of their own (implies --standalone-worker)",
+    )
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database instead of a new SQLite file"
+    )
     opts = parser.parse_args()
+    opts.standalone_worker = opts.standalone_worker or opts.pin
     with tempfile.TemporaryDirectory(prefix="reelforge-bench-load-") as tmp:
         asyncio.run(bench(opts, Path(tmp)))
 
