@@ -94,7 +94,10 @@ async def send(url: str, headers: dict[str, str], body: bytes, settings: Setting
         async with asyncio.timeout(timeout):  # the whole attempt, however slowly it drips
             destination = await resolve_destination(url, policy)
             async with httpx.AsyncClient(
-                verify=certifi_tls_context(), trust_env=False, follow_redirects=False, timeout=timeout
+                verify=certifi_tls_context(),
+                trust_env=False,
+                follow_redirects=False,
+                timeout=timeout,
             ) as client:
                 request = client.build_request(
                     "POST",
