@@ -28,6 +28,7 @@ from reelforge.providers.base import Provider
 from reelforge.providers.webhooks import PredictionWakeups
 from reelforge.ratelimit import RateLimiter
 from reelforge.storage.blobs import BlobStore, open_blob_store
+from reelforge.tls import client_tls_context
 from reelforge.webhooks.outbox import Enqueue, WebhookOutbox
 
 log = structlog.get_logger(__name__)
@@ -90,7 +91,9 @@ class Runtime:
         )
         bus = ProgressBus(redis_url)
         await bus.connect()
-        http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0, connect=10.0), verify=client_tls_context()
+        )
         blobs = open_blob_store(settings)
         blobs.start()
         wakeups = PredictionWakeups()

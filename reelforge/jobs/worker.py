@@ -126,15 +126,31 @@ class ResilientWorker(Worker):
         self.stopping = True
         super().handle_sig(signum)
 
+    async def close(self) -> None:
+        """arq's close(), except that a task ending cancelled does not cut it short: arq's
+        gathers the tasks it just cancelled without `return_exceptions`, so one that was
+        cancelled outside the job function (not yet started, renewing its lease) made it
+        skip the shutdown hook and leave the Redis pool open."""
+        if not self._handle_signals:
+            self.handle_sig(Signals.SIGUSR1)
+        if not self._pool:
+            return
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        await self.pool.aclose(close_connection_pool=True)
+        self._pool = None
+
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         self.stopping = True
         super().handle_sig_wait_for_completion(signum)
 
 
 async def stop_in_process_worker(worker: Worker, task: asyncio.Task[None]) -> None:
-    """Stop a worker that runs inside this process. arq's `close()` cancels the running
-    tasks (arq re-queues them) and then gathers them, so their CancelledError surfaces
-    here: it is theirs, not ours, and must not escape into the caller's shutdown."""
+    """Stop a worker that runs inside this process: `close()` cancels the running tasks (arq
+    re-queues them), runs the shutdown hook and closes the worker's Redis pool; an error it
+    meets there (Redis gone) must not escape into the caller's shutdown."""
     await asyncio.gather(worker.close(), return_exceptions=True)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -164,6 +180,7 @@ def build_worker(
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "relay" in ctx:
             ctx["relay"].cancel()
+            await asyncio.gather(ctx["relay"], return_exceptions=True)
         if ctx.get("owns_runtime"):
             await ctx["runtime"].aclose()
         log.info("worker.stopped")

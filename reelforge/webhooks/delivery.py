@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,6 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-import certifi
 import httpx
 import structlog
 
@@ -41,6 +39,7 @@ from reelforge.observability.metrics import (
     WEBHOOKS_PENDING,
 )
 from reelforge.runtime import Runtime
+from reelforge.tls import certifi_tls_context
 from reelforge.webhooks.outbox import enqueue_delivery
 from reelforge.webhooks.repository import WebhookRepository
 from reelforge.webhooks.signing import webhook_headers
@@ -72,11 +71,6 @@ class AttemptResult:
 
 
 @lru_cache(maxsize=1)
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every attempt (building one loads the CA bundle)."""
-    return ssl.create_default_context(cafile=certifi.where())
-
-
 def lease(settings: Settings) -> timedelta:
     """How long a claimed attempt may take before its delivery is due again."""
     return settings.webhook_timeout * 2
@@ -100,7 +94,10 @@ async def send(url: str, headers: dict[str, str], body: bytes, settings: Setting
         async with asyncio.timeout(timeout):  # the whole attempt, however slowly it drips
             destination = await resolve_destination(url, policy)
             async with httpx.AsyncClient(
-                verify=_tls_context(), trust_env=False, follow_redirects=False, timeout=timeout
+                verify=certifi_tls_context(),
+                trust_env=False,
+                follow_redirects=False,
+                timeout=timeout,
             ) as client:
                 request = client.build_request(
                     "POST",

@@ -359,7 +359,6 @@ async def test_an_expired_token_ends_the_subscription_with_unauthenticated(
     app: Any, client: httpx.AsyncClient, settings: Settings, protocol: str
 ) -> None:
     job = await create_job(client)  # no worker: it stays pending, the subscription stays open
-    token = mint_token(settings, client_id="acme", user_id="alice", ttl=timedelta(seconds=2))
     query = "subscription($id: ID!) { jobProgress(jobId: $id) { status } }"
     start = "subscribe" if protocol == TRANSPORT_WS else "start"
     async with (
@@ -372,6 +371,9 @@ async def test_an_expired_token_ends_the_subscription_with_unauthenticated(
                 payload = {"query": query, "variables": {"id": job["id"]}}
                 await ws.send(json.dumps({"id": "1", "type": start, "payload": payload}))
 
+        # Minted once connected: its 2 s start then, not while a loaded machine starts the
+        # server (the subscription's first answer came after the expiry).
+        token = mint_token(settings, client_id="acme", user_id="alice", ttl=timedelta(seconds=2))
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
         await ws.send(json.dumps(init))
         received, close = await read_until_closed(ws, subscribe_once_acked)

@@ -58,6 +58,11 @@ def settings(settings: Settings) -> Settings:
     )
 
 
+# Jobs on each page of the load tests: the load is the 50 operations at once (they still
+# press the pool to its overflow), not the size of each page.
+LOAD_JOBS = 3
+
+
 async def seed_jobs(runtime: Runtime, count: int, *, scenes: int = 3) -> list[str]:
     """Completed-looking jobs with stills, a thumbnail, an export and events."""
     ids: list[str] = []
@@ -117,12 +122,27 @@ def count_selects(runtime: Runtime) -> Iterator[list[str]]:
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
 
 
+@contextmanager
+def peak_checkouts(runtime: Runtime) -> Iterator[list[int]]:
+    """The most pooled connections held at once while the block runs: `peak[0]`."""
+    peak = [0]
+
+    def checkout(*_: Any) -> None:
+        peak[0] = max(peak[0], runtime.engine.pool.checkedout())  # type: ignore[attr-defined]
+
+    event.listen(runtime.engine.sync_engine, "checkout", checkout)
+    try:
+        yield peak
+    finally:
+        event.remove(runtime.engine.sync_engine, "checkout", checkout)
+
+
 async def test_a_page_of_jobs_runs_a_constant_number_of_selects(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    await seed_jobs(runtime, 20)
+    await seed_jobs(runtime, 6)
     counts = {}
-    for first in (2, 20):
+    for first in (2, 6):
         with count_selects(runtime) as statements:
             body = await gql(client, DASHBOARD, first=first)
         assert not body.get("errors"), body
@@ -133,22 +153,25 @@ async def test_a_page_of_jobs_runs_a_constant_number_of_selects(
         assert all(len(e["node"]["exports"]) == 1 for e in edges)
         counts[first] = len(statements)
     # count, page, assets, exports' assets, exports, events: whatever the page size.
-    assert counts[2] == counts[20] <= 7, counts
+    assert counts[2] == counts[6] <= 7, counts
 
 
 @pytest.mark.timeout(300)
 async def test_fifty_dashboards_and_a_create_job_all_succeed_over_http(
-    client: httpx.AsyncClient, runtime: Runtime, worker: Any
+    client: httpx.AsyncClient, runtime: Runtime, settings: Settings, worker: Any
 ) -> None:
-    await seed_jobs(runtime, 20)
+    await seed_jobs(runtime, LOAD_JOBS, scenes=2)
 
     async def dashboard() -> None:
-        body = await gql(client, DASHBOARD, first=20)
+        body = await gql(client, DASHBOARD, first=LOAD_JOBS)
         assert not body.get("errors"), body["errors"]
+        assert len(body["data"]["jobs"]["edges"]) == LOAD_JOBS
 
-    results = await asyncio.gather(
-        *(dashboard() for _ in range(50)), create_job(client), return_exceptions=True
-    )
+    with peak_checkouts(runtime) as peak:
+        results = await asyncio.gather(
+            *(dashboard() for _ in range(50)), create_job(client), return_exceptions=True
+        )
+    assert peak[0] > settings.database_pool_size, peak  # the load did reach the overflow
     failures = [r for r in results if isinstance(r, BaseException)]
     assert not failures, failures[:3]
     job = results[-1]
@@ -161,7 +184,7 @@ async def test_fifty_dashboards_and_a_create_job_all_succeed_over_http(
 async def test_fifty_operations_over_one_websocket_all_succeed(
     settings: Settings, runtime: Runtime, worker: Any
 ) -> None:
-    await seed_jobs(runtime, 20)
+    await seed_jobs(runtime, LOAD_JOBS, scenes=2)
     app = create_app(settings, runtime=runtime)
     token = make_token(settings)
     create = (
@@ -179,28 +202,33 @@ async def test_fifty_operations_over_one_websocket_all_succeed(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        for n in range(50):
-            payload = {"query": DASHBOARD, "variables": {"first": 20}}
-            await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
-        await ws.send(
-            json.dumps({"id": "create", "type": "subscribe", "payload": {"query": create}})
-        )
         answers: dict[str, dict[str, Any]] = {}
         completed: set[str] = set()
-        while len(completed) < 51:
-            message = json.loads(await asyncio.wait_for(ws.recv(), 60))
-            if message["type"] == "next":
-                answers[message["id"]] = message["payload"]
-            elif message["type"] == "complete":
-                completed.add(message["id"])
-            elif message["type"] == "ping":
-                await ws.send(json.dumps({"type": "pong"}))
-            else:
-                raise AssertionError(message)
+        with peak_checkouts(runtime) as peak:
+            for n in range(50):
+                payload = {"query": DASHBOARD, "variables": {"first": LOAD_JOBS}}
+                await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+            await ws.send(
+                json.dumps({"id": "create", "type": "subscribe", "payload": {"query": create}})
+            )
+            while len(completed) < 51:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if message["type"] == "next":
+                    answers[message["id"]] = message["payload"]
+                elif message["type"] == "complete":
+                    completed.add(message["id"])
+                elif message["type"] == "ping":
+                    await ws.send(json.dumps({"type": "pong"}))
+                else:
+                    raise AssertionError(message)
+    assert peak[0] > settings.database_pool_size, peak  # the load did reach the overflow
     assert len(answers) == 51
     assert all(not a.get("errors") for a in answers.values()), [
         a["errors"] for a in answers.values() if a.get("errors")
     ][:3]
+    assert all(
+        len(a["data"]["jobs"]["edges"]) == LOAD_JOBS for n, a in answers.items() if n != "create"
+    )
     job_id = answers["create"]["data"]["createJob"]["id"]
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
@@ -215,11 +243,14 @@ async def test_cancelled_operations_give_their_connections_back(
 ) -> None:
     await seed_jobs(runtime, 10)
     rng = random.Random(13)
+    in_flight = 0
     for _ in range(100):
         task = asyncio.ensure_future(gql(client, DASHBOARD, first=10))
         await asyncio.sleep(rng.uniform(0, 0.03))
+        in_flight += not task.done()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+    assert in_flight >= 50, in_flight  # most were cut off mid-operation, not after it
     for _ in range(50):  # a close in flight finishes on its own
         if runtime.engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
             break

@@ -78,3 +78,37 @@ async def test_a_redis_error_in_the_poll_loop_is_waited_out(runtime: Runtime) ->
         await worker._poll_iteration()  # logged and backed off, never raised
     assert calls == 2 and not worker.redis_ok
     assert worker.job_counter == 0
+
+
+async def test_a_worker_stopped_with_a_task_not_yet_started_still_shuts_down(
+    runtime: Runtime,
+) -> None:
+    """A task picked up just as the worker stops ends cancelled before its first step; arq's
+    own close() gave up on that CancelledError, leaving the worker's Redis pool open (closed
+    later by the garbage collector, after the event loop: "loop is closed") and its shutdown
+    hook unrun (the webhook relay still subscribed)."""
+    worker = build_worker(
+        runtime.settings, runtime.redis_url, runtime=runtime, handle_signals=False
+    )
+    run = asyncio.create_task(worker.async_run())
+    while "relay" not in worker.ctx:
+        await asyncio.sleep(0.01)
+    relay = worker.ctx["relay"]
+    worker.allow_pick_jobs = False  # the poll loop takes nothing; the test hands the task over
+    await runtime.queue.enqueue_job("no-such-task", _job_id="picked-up-at-shutdown")
+    await ResilientWorker.start_jobs(worker, [b"picked-up-at-shutdown"])
+    assert not worker.tasks["picked-up-at-shutdown"].done()
+    pool = worker.pool
+
+    await worker.close()
+
+    assert worker.tasks["picked-up-at-shutdown"].cancelled()
+    assert worker._pool is None
+    connections = [
+        *pool.connection_pool._available_connections,
+        *pool.connection_pool._in_use_connections,
+    ]
+    assert connections and not any(c.is_connected for c in connections)
+    assert relay.done()
+    run.cancel()
+    await asyncio.gather(run, return_exceptions=True)

@@ -26,6 +26,7 @@ from reelforge.observability.metrics import REPLICATE_API_ERRORS
 from reelforge.providers.base import OutputRemoved, ProviderError, UnknownPrediction
 from reelforge.providers.catalog import ModelSpec
 from reelforge.providers.replicate.throttle import Sleep, Throttle, shared_throttle, throttle_delay
+from reelforge.tls import client_tls_context
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +74,9 @@ class ReplicateClient:
         self.base_url = base_url.rstrip("/")
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            follow_redirects=True,
+            verify=client_tls_context(),
         )
         if throttle is None:
             if sleep is not None:
