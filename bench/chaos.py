@@ -116,10 +116,10 @@ def drive(
     round of kills waits for a create to reach the fake (the first round from the start,
     each later one after its pause) and kills every worker before that create's answer is
     back, so that it always lands between a paid call and its recorded answer (the fake
-    answers creates after `cluster.fake_create_latency`, which must then be set). A round
-    cuts short the phase of a job it lands in (its plan, its stills, its render); the tasks
-    come back only once their dead workers' leases lapsed, after the next pause has begun,
-    so the next round lands in a later phase."""
+    answers creates after `cluster.fake_create_latency`, which must then be set). The cut
+    create is adopted when its task runs again, not created anew, so each round lands on a
+    later piece of work: the first round on the first plan, so that a job has work left for
+    the rounds after it (its stills, its render)."""
     assert not at_creates or cluster.fake_create_latency > 0, "at_creates needs a create latency"
     rng = random.Random(seed)
     started = time.monotonic()
