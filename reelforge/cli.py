@@ -1,4 +1,7 @@
-"""`reelforge serve | worker | migrate | storage | token | export-schema | generate | models`."""
+"""`reelforge serve | worker | migrate | storage | token | export-schema | generate | models`.
+
+Each command imports what it needs when it runs: `reelforge token` or `--help` does not load
+SQLAlchemy, the GraphQL schema or the web server."""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from reelforge.config import ConfigError, Settings, get_settings
 from reelforge.media.formats import ASPECT_RATIOS, RESOLUTIONS
 from reelforge.media.platforms import Platform
 from reelforge.observability.logging import configure_logging
-from reelforge.startup import dev_token, migrate, prepare, redis_for, server_config, tune_gc
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +30,7 @@ def serve(settings: Settings, host: str, port: int, *, banner: bool = True) -> N
     import uvicorn
 
     from reelforge.app import create_app
+    from reelforge.startup import dev_token, prepare, redis_for, server_config, tune_gc
 
     prepare(settings)
     with redis_for(settings) as redis_url:
@@ -61,6 +64,7 @@ def worker(settings: Settings) -> None:
     from prometheus_client import start_http_server
 
     from reelforge.jobs.worker import run_standalone
+    from reelforge.startup import tune_gc
 
     if not settings.redis_url:
         raise ConfigError(
@@ -200,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "worker":
             worker(settings)
         elif args.command == "migrate":
+            from reelforge.startup import migrate
+
             migrate(settings)
         elif args.command == "token":
             from reelforge.auth import mint_token

@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +24,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from reelforge.db import PoolSettings
+if TYPE_CHECKING:
+    from reelforge.db import PoolSettings
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 # Every JWT_SECRET example written in this repository (.env.example, docs): a copied
@@ -248,6 +249,9 @@ class Settings(BaseSettings):
 
     @property
     def database_pool(self) -> PoolSettings:
+        # Imported here: settings alone (`reelforge token`, --help) need no SQLAlchemy.
+        from reelforge.db import PoolSettings
+
         return PoolSettings(
             size=self.database_pool_size,
             max_overflow=self.database_max_overflow,

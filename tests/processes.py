@@ -7,14 +7,28 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from reelforge.auth import mint_token
 from reelforge.config import Settings
 from reelforge.startup import free_port
 from tests.fakes.replicate import DEFAULT_TOKEN
+
+_client: httpx.Client | None = None
+
+
+def http() -> httpx.Client:
+    """The one client these helpers (and tests/chaos) talk to the processes with: a client
+    made per request, as `httpx.get` does, costs ~50 ms of CPU (its TLS context), and
+    they poll several times a second. Safe to share between threads."""
+    global _client
+    if _client is None:
+        _client = httpx.Client(timeout=30)
+    return _client
 
 
 def env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -71,6 +85,15 @@ def cli_token(tmp_path: Path, client: str = "acme", user: str = "alice") -> str:
     return result.stdout.decode().strip()
 
 
+def minted_token(env: dict[str, str], client: str = "acme", user: str = "alice") -> str:
+    """A token that processes started with `env` accept, minted in this process: what
+    `reelforge token` prints, without starting one more interpreter (tests/test_cli.py runs
+    the command itself)."""
+    secret = {"jwt_secret": env["JWT_SECRET"]} if "JWT_SECRET" in env else {}
+    settings = Settings(_env_file=None, **secret)  # type: ignore[call-arg,arg-type]
+    return mint_token(settings, client_id=client, user_id=user, ttl=timedelta(hours=24))
+
+
 def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> httpx.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -79,7 +102,7 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 120
                 f"serve exited early: {process.stderr.read().decode()[-3000:] if process.stderr else ''}"
             )
         try:
-            response = httpx.get(f"{base}/readyz", timeout=2)
+            response = http().get(f"{base}/readyz", timeout=2)
             if response.status_code == 200:
                 return response
         except httpx.TransportError:
@@ -101,12 +124,15 @@ def replicate_env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
 
 def graphql(base: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
     """POST one operation with its variables; fails the test on any error."""
-    body: dict[str, Any] = httpx.post(
-        f"{base}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    ).json()
+    body: dict[str, Any] = (
+        http()
+        .post(
+            f"{base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .json()
+    )
     assert not body.get("errors"), body
     data: dict[str, Any] = body["data"]
     return data

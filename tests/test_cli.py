@@ -81,7 +81,7 @@ def test_generate_makes_a_video_on_a_fresh_install(tmp_path: Path) -> None:
             "generate",
             "Cold brew coffee. Smooth and bold. Try it today.",
             "--scenes",
-            "2",
+            "1",
             "--duration",
             "2",
             "--resolution",

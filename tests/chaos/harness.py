@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from reelforge.embedded import EmbeddedValkey
 from reelforge.providers.catalog import DEFAULT_CATALOG
 from reelforge.startup import free_port
 from tests.fakes.replicate import price
-from tests.processes import graphql
+from tests.processes import graphql, http, minted_token
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_TOKEN = "r8_chaos_token_for_the_fake"
@@ -36,12 +38,20 @@ def _wait_http(url: str, process: subprocess.Popen[bytes] | None, timeout: float
         if process is not None and process.poll() is not None:
             raise AssertionError(f"{url}: the process exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=2, headers={"Authorization": "Bearer x"}).status_code < 500:
+            if http().get(url, timeout=2, headers={"Authorization": "Bearer x"}).status_code < 500:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {timeout:g} s")
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
+    """Poll `condition` until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} (after {timeout:g} s)"
+        time.sleep(0.1)
 
 
 @dataclass
@@ -187,28 +197,15 @@ class Cluster:
     @property
     def token(self) -> str:
         if not self._token:
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "reelforge.cli",
-                    "token",
-                    "--client",
-                    "chaos",
-                    "--user",
-                    "c",
-                ],
-                env=self.env(),
-                capture_output=True,
-                check=True,
-            )
-            self._token = result.stdout.decode().strip()
+            self._token = minted_token(self.env(), client="chaos", user="c")
         return self._token
 
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
         return graphql(self.api_url, self.token, query, **variables)
 
-    def create_job(self, scenes: int = 2, brief: str = "") -> str:
+    def create_job(self, scenes: int = 2, brief: str = "", **fields: Any) -> str:
+        """A job at 480p, two seconds a scene; `fields` adds to or overrides its input
+        (`voice=None, captions="NONE", music="NONE"`: a silent one)."""
         data = self.graphql(
             "mutation($input: CreateJobInput!) { createJob(input: $input) { id } }",
             input={
@@ -216,6 +213,7 @@ class Cluster:
                 "sceneCount": scenes,
                 "targetDuration": float(max(2, scenes * 2)),
                 "resolution": "R480P",
+                **fields,
             },
         )
         return str(data["createJob"]["id"])
@@ -251,18 +249,20 @@ class Cluster:
 
     def readyz(self) -> int:
         try:
-            return httpx.get(f"{self.api_url}/readyz", timeout=5).status_code
+            return http().get(f"{self.api_url}/readyz", timeout=5).status_code
         except httpx.TransportError:
             return 0
 
     # -- the witness -----------------------------------------------------------------------
 
-    def predictions(self) -> list[dict[str, Any]]:
-        """Every prediction the fake Replicate created, newest first."""
+    def predictions(self, created_after: datetime | None = None) -> list[dict[str, Any]]:
+        """Every prediction the fake Replicate created (since `created_after`), newest first."""
         items: list[dict[str, Any]] = []
         url: str | None = f"{self.fake_url}/v1/predictions"
+        params = {"created_after": created_after.isoformat()} if created_after else None
         while url:
-            page = httpx.get(url, headers={"Authorization": f"Bearer {FAKE_TOKEN}"}, timeout=10)
+            page = http().get(url, params=params, headers={"Authorization": f"Bearer {FAKE_TOKEN}"})
+            params = None  # the next page's address keeps the filter
             body = page.json()
             items.extend(body["results"])
             url = body.get("next")

@@ -5,13 +5,24 @@ database and completes."""
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.chaos.harness import Cluster
+from tests.chaos.harness import Cluster, wait_for
+
+# The queue is under test, not the sound: no voice, captions or music to make.
+SILENT: dict[str, Any] = {"voice": None, "captions": "NONE", "music": "NONE"}
+
+
+def lost_redis(cluster: Cluster, name: str) -> bool:
+    """The worker logging into `name` ran into the outage: its loop waits for Redis, or
+    was cut off by it and is being started again."""
+    text = cluster.log_text(name)
+    return '"worker.redis.unavailable"' in text or '"worker.restarting"' in text
 
 
 @pytest.fixture
@@ -31,10 +42,14 @@ def test_workers_survive_an_empty_redis_restart_and_lost_work_is_requeued(
     cluster.start_fake()
     cluster.start_api(embedded_worker=True)
     cluster.start_worker()
-    job_id = cluster.create_job(scenes=2)
+    wait_for(lambda: '"worker.started"' in cluster.log_text("worker0"), "the worker never started")
+    job_id = cluster.create_job(scenes=1, **SILENT)
     cluster.kill_valkey()  # SIGKILL: the queue, the in-progress marks, everything gone
-    time.sleep(3)
-    assert cluster.readyz() == 503
+    # Redis stays away until readiness says so and both workers (serve's, logging into
+    # api.log, and the standalone one) have run into the outage.
+    wait_for(lambda: cluster.readyz() == 503, "readyz never reported Redis down")
+    for name in ("api", "worker0"):
+        wait_for(partial(lost_redis, cluster, name), f"{name} never ran into the outage")
     cluster.start_valkey(empty=True)
 
     cluster.wait_status(job_id, "STORYBOARD_COMPLETE", timeout=90)
@@ -45,15 +60,12 @@ def test_workers_survive_an_empty_redis_restart_and_lost_work_is_requeued(
 
     assert cluster.api is not None and cluster.api.poll() is None, "serve died"
     assert all(w is not None and w.poll() is None for w in cluster.workers), "a worker exited"
-    deadline = time.monotonic() + 30
-    while cluster.readyz() != 200:
-        assert time.monotonic() < deadline, "readyz never recovered"
-        time.sleep(0.5)
+    wait_for(lambda: cluster.readyz() == 200, "readyz never recovered", timeout=30)
     # A second job after the restart runs too (both workers poll the new Redis).
-    second = cluster.create_job(scenes=1)
+    second = cluster.create_job(scenes=1, **SILENT)
     cluster.wait_status(second, "STORYBOARD_COMPLETE", timeout=60)
     creates = cluster.creates()
-    assert creates["image"] == 3, creates  # 2 + 1 stills: nothing paid twice
+    assert creates["image"] == 2, creates  # a still for each: nothing paid twice
 
 
 def test_a_job_queued_before_redis_lost_its_data_is_queued_again_from_the_database(
@@ -65,16 +77,15 @@ def test_a_job_queued_before_redis_lost_its_data_is_queued_again_from_the_databa
     index = cluster.start_worker()
     worker = cluster.workers[index]
     assert worker is not None
-    time.sleep(2)  # the worker is up and polling
+    # The worker is up and polling.
+    wait_for(lambda: '"worker.started"' in cluster.log_text("worker0"), "the worker never started")
     worker.send_signal(signal.SIGSTOP)  # nobody takes the task: it only sits in the queue
     try:
-        job_id = cluster.create_job(scenes=1)
+        job_id = cluster.create_job(scenes=1, **SILENT)
         cluster.kill_valkey()
         cluster.start_valkey(empty=True)  # the queued task is gone; the database still has it
     finally:
         worker.send_signal(signal.SIGCONT)
-    started = time.monotonic()
     cluster.wait_status(job_id, "STORYBOARD_COMPLETE", timeout=120)
-    assert time.monotonic() - started < 120
     assert '"sweep.queued"' in cluster.log_text("worker0")
     assert worker.poll() is None, "the worker exited"

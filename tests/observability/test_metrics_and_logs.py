@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from reelforge.runtime import Runtime
 from reelforge.startup import free_port
 from tests.helpers import create_job, gql, job_run, mutate, wait_for_status
-from tests.processes import cli_token, env, wait_ready
+from tests.processes import env, graphql, http, minted_token, wait_ready, wait_status
 
 
 async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -96,30 +95,20 @@ async def test_failures_and_replicate_errors_are_counted(
 
 def test_serve_logs_are_json_with_job_context_and_no_secrets(tmp_path: Path) -> None:
     port = free_port()
+    serve_env = env(tmp_path, LOG_FORMAT="json", LOG_LEVEL="INFO")
     process = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli", "serve", "--port", str(port)],
-        env=env(tmp_path, LOG_FORMAT="json", LOG_LEVEL="INFO"),
+        env=serve_env,
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    token = cli_token(tmp_path)
+    token = minted_token(serve_env)
     try:
         wait_ready(base, process)
-        headers = {"Authorization": f"Bearer {token}"}
         query = 'mutation { createJob(input: {brief: "Sparkling water, zero sugar.", sceneCount: 1, targetDuration: 2, resolution: R480P}) { id } }'
-        job_id = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers).json()[
-            "data"
-        ]["createJob"]["id"]
-        for _ in range(100):
-            status = httpx.post(
-                f"{base}/graphql",
-                json={"query": f'{{ job(id: "{job_id}") {{ status }} }}'},
-                headers=headers,
-            ).json()
-            if status["data"]["job"]["status"] == "STORYBOARD_COMPLETE":
-                break
-            time.sleep(0.1)
-        httpx.get(f"{base}/api/v2/assets/nope?sig=secret-signature&expires=1")
+        job_id = graphql(base, token, query)["createJob"]["id"]
+        wait_status(base, token, job_id, "STORYBOARD_COMPLETE")
+        http().get(f"{base}/api/v2/assets/nope?sig=secret-signature&expires=1")
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
