@@ -72,18 +72,28 @@ async def get_job(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     return job
 
 
+STATUS_QUERY = "query($id: ID!) { job(id: $id) { status errorMessage } }"
+
+
 async def wait_for_status(
     client: httpx.AsyncClient, job_id: str, *statuses: str, timeout: float = 60
 ) -> dict[str, Any]:
+    """Poll the job's status (a small query), then answer the whole job once it is there."""
     deadline = time.monotonic() + timeout
     while True:
-        job = await get_job(client, job_id)
-        if job["status"] in statuses:
-            return job
-        if job["status"] in ("FAILED", "CANCELED") and job["status"] not in statuses:
-            raise AssertionError(f"job ended {job['status']}: {job['errorMessage']}")
+        body = await gql(client, STATUS_QUERY, id=job_id)
+        assert not body.get("errors"), body
+        seen: dict[str, Any] = body["data"]["job"]
+        if seen["status"] in statuses:
+            job = await get_job(client, job_id)
+            if job["status"] in statuses:
+                return job
+            seen = job  # it moved on meanwhile
+        status = seen["status"]
+        if status in ("FAILED", "CANCELED"):
+            raise AssertionError(f"job ended {status}: {seen['errorMessage']}")
         if time.monotonic() > deadline:
-            raise AssertionError(f"job still {job['status']} after {timeout}s")
+            raise AssertionError(f"job still {status} after {timeout}s")
         await asyncio.sleep(0.1)
 
 
