@@ -4,7 +4,6 @@ names constraints the same way on every dialect)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -246,14 +245,27 @@ class UnitOfWork:
 
 
 async def _shielded(coro: Coroutine[Any, Any, None]) -> None:
+    """Run `coro` to its end even when the caller is cancelled, then pass the cancellation
+    on. Cancelled again meanwhile (a gather cancelling its children, then the caller
+    cancelling each of them), it still only waits: awaiting the clean-up's task directly
+    would cancel it halfway and strand its connection, checked out and never closed."""
     task = asyncio.ensure_future(coro)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        # Finish the clean-up before passing the cancellation on.
-        with contextlib.suppress(BaseException):
-            await task
-        raise
+    cancelled: asyncio.CancelledError | None = None
+    while True:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as exc:
+            if not task.done():
+                cancelled = exc
+                continue
+            if cancelled is None:
+                raise
+        except BaseException:
+            if cancelled is None:
+                raise
+        break
+    if cancelled is not None:
+        raise cancelled
 
 
 @asynccontextmanager

@@ -58,7 +58,7 @@ async def upload_png(client: httpx.AsyncClient, png: bytes) -> str:
 
 
 async def completed_with_export(client: httpx.AsyncClient, **input: Any) -> str:
-    job = await create_job(client, **input)
+    job = await create_job(client, sceneCount=1, **input)
     await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
     assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
     assert not (await mutate(client, "renderVideo", job["id"])).get("errors")

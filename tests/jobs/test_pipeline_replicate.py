@@ -41,10 +41,10 @@ async def approve_and_render(client: httpx.AsyncClient, job_id: str) -> None:
 async def test_costs_are_estimated_and_recorded_from_the_price_table(
     client: httpx.AsyncClient, worker: Any, fake: FakeReplicate
 ) -> None:
-    job = await storyboard(client, sceneCount=2, targetDuration=4.0)
+    job = await storyboard(client, sceneCount=2, targetDuration=2.0)
     video = DEFAULT_CATALOG.spec(PredictionKind.VIDEO)
     # From the price table's figures, not from the estimate function under test.
-    per_clip = video.price_per_output + video.price_per_output_second * video.output_duration(2.0)
+    per_clip = video.price_per_output + video.price_per_output_second * video.output_duration(1.0)
     expected_estimate = 2 * per_clip
     assert expected_estimate > 0
     assert job["estimatedCost"] == pytest.approx(expected_estimate)

@@ -40,7 +40,7 @@ async def claimed_by_a_dead_worker(runtime: Runtime, key: str, seconds_ago: floa
 
 async def approved_job(runtime: Runtime, client: httpx.AsyncClient) -> str:
     async with running_worker(runtime):
-        job = await create_job(client)
+        job = await create_job(client, sceneCount=1)
         await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
         assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
     return str(job["id"])

@@ -17,7 +17,7 @@ from tests.helpers import create_job, mutate, wait_for_status
 async def test_a_job_interrupted_while_stitching_completes(
     runtime: Runtime, client: httpx.AsyncClient, worker: Any
 ) -> None:
-    job = await create_job(client)
+    job = await create_job(client, sceneCount=1)
     await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
     assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
     # Where a worker stopped between the last clip and the stitch leaves a job.

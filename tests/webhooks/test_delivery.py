@@ -52,7 +52,7 @@ async def test_a_local_receiver_gets_job_completed_signed(
         receiver.url,
         ["JOB_STORYBOARD_COMPLETE", "JOB_COMPLETED", "EXPORT_COMPLETED"],
     )
-    job = await create_job(client)
+    job = await create_job(client, sceneCount=1)
     await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
     await mutate(client, "approveStoryboard", job["id"])
     await mutate(client, "renderVideo", job["id"])
