@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -70,7 +69,6 @@ class AttemptResult:
     seconds: float
 
 
-@lru_cache(maxsize=1)
 def lease(settings: Settings) -> timedelta:
     """How long a claimed attempt may take before its delivery is due again."""
     return settings.webhook_timeout * 2
