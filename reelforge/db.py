@@ -251,21 +251,14 @@ async def _shielded(coro: Coroutine[Any, Any, None]) -> None:
     would cancel it halfway and strand its connection, checked out and never closed."""
     task = asyncio.ensure_future(coro)
     cancelled: asyncio.CancelledError | None = None
-    while True:
+    while not task.done():
         try:
             await asyncio.shield(task)
         except asyncio.CancelledError as exc:
-            if not task.done():
-                cancelled = exc
-                continue
-            if cancelled is None:
-                raise
-        except BaseException:
-            if cancelled is None:
-                raise
-        break
+            cancelled = exc
     if cancelled is not None:
         raise cancelled
+    task.result()  # the clean-up's own error, when nobody cancelled us
 
 
 @asynccontextmanager
