@@ -201,7 +201,12 @@ async def run_job(client: httpx.AsyncClient) -> JobTimes:
     """One job from brief to video through the API, timed by the client and by its events."""
 
     async def call(query: str) -> dict[str, Any]:
-        body: dict[str, Any] = (await client.post("/graphql", json={"query": query})).json()
+        while True:  # as a client should: SERVICE_UNAVAILABLE is retried after `retryAfter`
+            body: dict[str, Any] = (await client.post("/graphql", json={"query": query})).json()
+            extensions = (body.get("errors") or [{}])[0].get("extensions", {})
+            if extensions.get("code") != "SERVICE_UNAVAILABLE":
+                break
+            await asyncio.sleep(extensions.get("retryAfter", 1))
         if body.get("errors"):
             raise RuntimeError(body["errors"])
         return body
