@@ -192,6 +192,11 @@ class Cluster:
         path = self.logs / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def logged(self, name: str, *events: str) -> bool:
+        """Whether the process logging into `name` logged any of `events` yet."""
+        text = self.log_text(name)
+        return any(f'"{event}"' in text for event in events)
+
     # -- talking to the API ------------------------------------------------------------
 
     @property

@@ -17,12 +17,8 @@ from tests.chaos.harness import Cluster, wait_for
 # The queue is under test, not the sound: no voice, captions or music to make.
 SILENT: dict[str, Any] = {"voice": None, "captions": "NONE", "music": "NONE"}
 
-
-def lost_redis(cluster: Cluster, name: str) -> bool:
-    """The worker logging into `name` ran into the outage: its loop waits for Redis, or
-    was cut off by it and is being started again."""
-    text = cluster.log_text(name)
-    return '"worker.redis.unavailable"' in text or '"worker.restarting"' in text
+# A worker ran into the outage: its loop waits for Redis, or was cut off and is restarting.
+LOST_REDIS = ("worker.redis.unavailable", "worker.restarting")
 
 
 @pytest.fixture
@@ -42,14 +38,14 @@ def test_workers_survive_an_empty_redis_restart_and_lost_work_is_requeued(
     cluster.start_fake()
     cluster.start_api(embedded_worker=True)
     cluster.start_worker()
-    wait_for(lambda: '"worker.started"' in cluster.log_text("worker0"), "the worker never started")
+    wait_for(lambda: cluster.logged("worker0", "worker.started"), "the worker never started")
     job_id = cluster.create_job(scenes=1, **SILENT)
     cluster.kill_valkey()  # SIGKILL: the queue, the in-progress marks, everything gone
     # Redis stays away until readiness says so and both workers (serve's, logging into
     # api.log, and the standalone one) have run into the outage.
     wait_for(lambda: cluster.readyz() == 503, "readyz never reported Redis down")
     for name in ("api", "worker0"):
-        wait_for(partial(lost_redis, cluster, name), f"{name} never ran into the outage")
+        wait_for(partial(cluster.logged, name, *LOST_REDIS), f"{name} never ran into the outage")
     cluster.start_valkey(empty=True)
 
     cluster.wait_status(job_id, "STORYBOARD_COMPLETE", timeout=90)
@@ -78,7 +74,7 @@ def test_a_job_queued_before_redis_lost_its_data_is_queued_again_from_the_databa
     worker = cluster.workers[index]
     assert worker is not None
     # The worker is up and polling.
-    wait_for(lambda: '"worker.started"' in cluster.log_text("worker0"), "the worker never started")
+    wait_for(lambda: cluster.logged("worker0", "worker.started"), "the worker never started")
     worker.send_signal(signal.SIGSTOP)  # nobody takes the task: it only sits in the queue
     try:
         job_id = cluster.create_job(scenes=1, **SILENT)
@@ -87,5 +83,5 @@ def test_a_job_queued_before_redis_lost_its_data_is_queued_again_from_the_databa
     finally:
         worker.send_signal(signal.SIGCONT)
     cluster.wait_status(job_id, "STORYBOARD_COMPLETE", timeout=120)
-    assert '"sweep.queued"' in cluster.log_text("worker0")
+    assert cluster.logged("worker0", "sweep.queued")
     assert worker.poll() is None, "the worker exited"
