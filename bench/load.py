@@ -273,7 +273,12 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
         _env_file=None,  # type: ignore[call-arg]
     )
     await asyncio.to_thread(migrate, settings)
-    token = mint_token(settings, client_id="bench", user_id="bench", ttl=timedelta(hours=2))
+    # The dashboards are one user's; the jobs another's, as in the issue (or the same with
+    # --same-user, whose jobs then take turns with their own dashboards).
+    tokens = {
+        role: mint_token(settings, client_id="bench", user_id=user, ttl=timedelta(hours=2))
+        for role, user in (("dashboards", "a"), ("jobs", "a" if opts.same_user else "b"))
+    }
     ports = {name: free_port() for name in ("fake", "api", "bare")}
     env = {
         **os.environ,
@@ -344,14 +349,19 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
         async with (
             httpx.AsyncClient(
                 base_url=api,
-                headers={"Authorization": f"Bearer {token}"},
+                headers={"Authorization": f"Bearer {tokens['dashboards']}"},
                 timeout=120,
                 limits=limits,
             ) as client,
+            httpx.AsyncClient(
+                base_url=api,
+                headers={"Authorization": f"Bearer {tokens['jobs']}"},
+                timeout=120,
+            ) as jobs_client,
             httpx.AsyncClient(base_url=bare, timeout=120, limits=limits) as bare_client,
         ):
             print(f"idle: {opts.jobs} jobs on the fake Replicate (latency {opts.latency} s)")
-            idle = await asyncio.gather(*(run_job(client) for _ in range(opts.jobs)))
+            idle = await asyncio.gather(*(run_job(jobs_client) for _ in range(opts.jobs)))
             baseline = await hammer(
                 bare_client, lambda c: c.get("/dashboard"), opts.concurrency, opts.duration
             )
@@ -359,7 +369,7 @@ async def bench(opts: argparse.Namespace, tmp: Path) -> None:
                 f"load: {opts.concurrency} dashboards for {opts.duration:g} s while "
                 f"{opts.jobs} more jobs render"
             )
-            jobs_task = asyncio.gather(*(run_job(client) for _ in range(opts.jobs)))
+            jobs_task = asyncio.gather(*(run_job(jobs_client) for _ in range(opts.jobs)))
             loaded = await hammer(
                 client,
                 lambda c: c.post("/graphql", json={"query": DASHBOARD}),
@@ -420,6 +430,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--database-url", help="an empty PostgreSQL database instead of a new SQLite file"
+    )
+    parser.add_argument(
+        "--same-user", action="store_true", help="the jobs are the dashboards' user's own"
     )
     opts = parser.parse_args()
     opts.standalone_worker = opts.standalone_worker or opts.pin

@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     http_min_body_rate: int = Field(default=16 * 1024, ge=1)  # bytes/s, after the grace
     http_keep_alive_timeout: Duration = timedelta(seconds=5)  # idle between requests
     operation_rate_limit: RateLimit = "600/minute"  # GraphQL operations per user
+    # Operations executing at once per API process; the rest wait, taking turns by user
+    # (reelforge/admission.py), and are answered SERVICE_UNAVAILABLE after the timeout.
+    operation_concurrency: int = Field(default=8, ge=1, le=1000)
+    operation_queue_timeout: Duration = timedelta(seconds=30)
     create_job_rate_limit: RateLimit = "30/minute"  # createJob per user
     clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from reelforge.errors import ServiceUnavailable
+from reelforge.errors import BUSY_RETRY_AFTER, ServiceUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -118,13 +118,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 Hook = Callable[[], Awaitable[None]]
 
-# Seconds a client is told to wait when every pooled connection is busy.
-POOL_RETRY_AFTER = 2
-
 
 def pool_exhausted(exc: SQLAlchemyTimeoutError) -> ServiceUnavailable:
     return ServiceUnavailable(
-        "the database is busy; try again shortly", retryAfter=POOL_RETRY_AFTER
+        "the database is busy; try again shortly", retryAfter=BUSY_RETRY_AFTER
     )
 
 

@@ -113,6 +113,11 @@ class ServiceUnavailable(ReelforgeError):
     code = ErrorCode.SERVICE_UNAVAILABLE
 
 
+# Seconds a client is told to wait when the service is at capacity (every pooled connection
+# busy, or its turn to run not come within OPERATION_QUEUE_TIMEOUT).
+BUSY_RETRY_AFTER = 2
+
+
 class BadRequest(ReelforgeError):
     """A request that is not a well-formed GraphQL-over-HTTP request (body, encoding, shape)."""
 

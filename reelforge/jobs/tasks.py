@@ -13,8 +13,8 @@ import structlog
 from arq.typing import WorkerCoroutine
 from arq.worker import Retry
 
-from reelforge.db import POOL_RETRY_AFTER, is_transient
-from reelforge.errors import ServiceUnavailable
+from reelforge.db import is_transient
+from reelforge.errors import BUSY_RETRY_AFTER, ServiceUnavailable
 from reelforge.jobs import exports, recovery
 from reelforge.jobs.predictions import Ledger
 from reelforge.jobs.queue import QUEUE_NAME, Task, enqueue_task, task_key
@@ -41,7 +41,7 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
 def _retry_later(ctx: dict[str, Any], exc: ServiceUnavailable) -> Retry:
     attempt = int(ctx.get("job_try", 1))
     log.warning("task.retry", attempt=attempt, error=exc.message)
-    return Retry(defer=timedelta(seconds=POOL_RETRY_AFTER * attempt))
+    return Retry(defer=timedelta(seconds=BUSY_RETRY_AFTER * attempt))
 
 
 async def _run_stage(

@@ -63,6 +63,10 @@ UPLOADS = Counter(
     "uploads_total", "Upload attempts by outcome (accepted or an error code)", ["outcome"]
 )
 ACTIVE_SUBSCRIPTIONS = Gauge("graphql_active_subscriptions", "Open jobProgress subscriptions")
+GRAPHQL_OPERATIONS_WAITING = Gauge(
+    "graphql_operations_waiting",
+    "Operations waiting for a turn to run (all OPERATION_CONCURRENCY slots busy)",
+)
 
 # Outgoing webhooks
 WEBHOOK_DELIVERIES = Counter(

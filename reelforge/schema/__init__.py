@@ -19,6 +19,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionResult
 from strawberry.types.scalar import ScalarDefinition
 
+from reelforge.admission import FairGate
 from reelforge.config import Settings
 from reelforge.resolvers import assets as asset_resolvers
 from reelforge.resolvers import brands as brand_resolvers
@@ -29,6 +30,7 @@ from reelforge.schema.brands import BrandKit
 from reelforge.schema.context import UnitOfWorkExtension
 from reelforge.schema.cost import QueryCost
 from reelforge.schema.extensions import (
+    Admission,
     ErrorCodes,
     OperationMetrics,
     OperationRateLimits,
@@ -200,6 +202,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         document_rules.append(NoSchemaIntrospectionCustomRule)
+    gate = FairGate(settings.operation_concurrency)
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),  # one parsed document shared by equal operations
@@ -208,6 +211,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # After ErrorCodes, so it ends first: a failed commit becomes a coded error.
         UnitOfWorkExtension,
         OperationRateLimits,
+        lambda: Admission(gate, settings.operation_queue_timeout.total_seconds()),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(document_rules),
         lambda: ValidationCache(maxsize=256),

@@ -37,7 +37,9 @@ from graphql import (
 from strawberry import extensions as strawberry_extensions
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
+from reelforge.admission import FairGate
 from reelforge.auth import Principal
 from reelforge.errors import ErrorCode, ReelforgeError
 from reelforge.observability.metrics import GRAPHQL_ERRORS, GRAPHQL_OPERATION_DURATION
@@ -282,6 +284,26 @@ class OperationRateLimits(SchemaExtension):
                     settings.create_job_rate_limit, CREATE_JOB_LIMIT_KEY, *key, cost=creates
                 )
         yield
+
+
+class Admission(SchemaExtension):
+    """Queries and mutations run when the gate lets them (reelforge/admission.py): turns go
+    round the users waiting. Checked after the rate limits, so a refused operation takes no
+    turn; subscriptions are not counted (they mostly wait for events)."""
+
+    def __init__(self, gate: FairGate, timeout: float) -> None:
+        self.gate = gate
+        self.timeout = timeout
+
+    async def on_execute(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        principal = getattr(context.context, "principal_or_error", None)
+        if context.operation_type is OperationType.SUBSCRIPTION:
+            yield
+            return
+        key = (principal.client_id, principal.user_id) if isinstance(principal, Principal) else None
+        async with self.gate.admit(key, self.timeout):
+            yield
 
 
 class OperationMetrics(SchemaExtension):
