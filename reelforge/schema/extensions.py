@@ -297,10 +297,10 @@ class Admission(SchemaExtension):
 
     async def on_execute(self):  # type: ignore[no-untyped-def]
         context = self.execution_context
-        principal = getattr(context.context, "principal_or_error", None)
         if context.operation_type is OperationType.SUBSCRIPTION:
             yield
             return
+        principal = getattr(context.context, "principal_or_error", None)
         key = (principal.client_id, principal.user_id) if isinstance(principal, Principal) else None
         async with self.gate.admit(key, self.timeout):
             yield
