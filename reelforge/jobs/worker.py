@@ -27,6 +27,7 @@ from arq import Worker, cron, func
 from arq.connections import RedisSettings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 from reelforge.config import Settings
 from reelforge.events import WEBHOOK_CHANNEL
@@ -39,7 +40,10 @@ from reelforge.webhooks.delivery import deliver_webhook, sweep_webhook_deliverie
 
 log = structlog.get_logger(__name__)
 
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+# redis-py reports a connection lost during WATCH (arq's claim of a task) as a WatchError;
+# arq itself handles the WatchError of a claim that lost a race, so any that reaches us is
+# an outage.
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, WatchError, OSError)
 
 
 def backoff(attempt: int, *, cap: float = 5.0) -> float:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from arq.connections import RedisSettings, create_pool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from reelforge.jobs.worker import ResilientWorker, WorkerSupervisor, build_worker
@@ -78,6 +79,46 @@ async def test_a_redis_error_in_the_poll_loop_is_waited_out(runtime: Runtime) ->
         await worker._poll_iteration()  # logged and backed off, never raised
     assert calls == 2 and not worker.redis_ok
     assert worker.job_counter == 0
+
+
+async def test_redis_lost_while_a_worker_claims_a_task_is_waited_out(runtime: Runtime) -> None:
+    """redis-py reports a connection lost during WATCH (arq's claim of a task) as a
+    WatchError, not a ConnectionError: the worker must wait it out like any outage, give its
+    claim back, and take the task on the next poll."""
+    worker = build_worker(
+        runtime.settings, runtime.redis_url, runtime=runtime, handle_signals=False
+    )
+    pool = await create_pool(RedisSettings.from_dsn(runtime.redis_url))
+    worker._pool = pool
+    await runtime.queue.enqueue_job("no-such-task", _job_id="claimed-as-redis-drops")
+    real_pipeline = pool.pipeline
+    drops = 0
+
+    def pipeline_losing_its_connection(*args: Any, **kwargs: Any) -> Any:
+        pipe = real_pipeline(*args, **kwargs)
+        real_watch = pipe.watch
+
+        async def watch(*names: Any) -> Any:
+            nonlocal drops
+            result = await real_watch(*names)
+            if not drops:
+                drops += 1
+                await runtime.redis.client_kill_filter(_id=await pipe.client_id())
+            return result
+
+        pipe.watch = watch  # type: ignore[method-assign]
+        return pipe
+
+    pool.pipeline = pipeline_losing_its_connection  # type: ignore[method-assign]
+    try:
+        await worker._poll_iteration()  # logged and backed off, never raised
+        assert drops == 1 and not worker.redis_ok
+        assert worker.job_counter == 0 and "claimed-as-redis-drops" not in worker.tasks
+        await worker._poll_iteration()
+        assert worker.redis_ok
+        await worker.tasks["claimed-as-redis-drops"]
+    finally:
+        await pool.aclose()
 
 
 async def test_a_worker_stopped_with_a_task_not_yet_started_still_shuts_down(
