@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     models_file: Path | None = None  # JSON model/price table overriding the defaults
     prediction_retries: int = Field(default=2, ge=0, le=10)
     prediction_retry_backoff: Duration = timedelta(seconds=2)  # doubled on each retry
+    # A stage cut short by a transient database error (a dropped connection) runs again
+    # after this many seconds times its attempt (at most 30 s).
+    transient_retry_delay: Duration = timedelta(seconds=2)
     scene_concurrency: int = Field(default=4, ge=1, le=32)  # per job
     global_concurrency: int = Field(default=8, ge=1, le=256)  # per worker process
     ffmpeg_timeout: Duration = timedelta(minutes=10)

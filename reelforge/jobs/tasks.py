@@ -74,7 +74,8 @@ async def _run_stage(
                 # A dropped connection, a serialization failure: the step runs again and
                 # resumes from the ledger (nothing is paid twice); the client sees nothing.
                 log.warning("task.transient_error", attempt=attempt, error=str(exc)[:300])
-                raise Retry(defer=timedelta(seconds=min(30, 2 * attempt))) from exc
+                delay = run.runtime.settings.transient_retry_delay.total_seconds() * attempt
+                raise Retry(defer=timedelta(seconds=min(30.0, delay))) from exc
             await run.fail(stage, exc)
             await _settle_quietly(run, stop=True)
         else:

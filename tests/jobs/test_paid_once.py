@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,10 @@ async def test_cancel_during_slow_creates_pays_nothing_after_the_cancel(
 async def test_a_database_disconnect_mid_render_does_not_fail_the_job(
     client: httpx.AsyncClient, runtime: Runtime, fake: FakeReplicate, worker: Any
 ) -> None:
+    # The rerun after the dropped connection comes soon (by default after 2 s).
+    runtime.settings = runtime.settings.model_copy(
+        update={"transient_retry_delay": timedelta(milliseconds=100)}
+    )
     job = await create_job(client, sceneCount=2)
     await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
     dropped: list[str] = []

@@ -194,7 +194,8 @@ async def test_a_default_job_speaks_in_every_scene_reads_and_measures_minus_14_l
 async def test_a_new_narration_redoes_only_that_scenes_voice(
     client: httpx.AsyncClient, runtime: Runtime, worker: Any
 ) -> None:
-    job = await run_job(client, sceneCount=2, targetDuration=2.0)
+    # A line a scene, short: each scene is as long as its line.
+    job = await run_job(client, brief="Cold brew. Try it today.", sceneCount=2, targetDuration=2.0)
     assert await predictions(runtime, job["id"]) == {
         "plan": 1,
         "image": 2,

@@ -14,7 +14,9 @@ from reelforge.providers.replicate import ReplicateProvider
 from tests.fakes.replicate import FakeReplicate
 from tests.helpers import gql, mutate, wait_for_status
 
-BRIEF = "Trail shoes that grip. Light enough to forget. Run further this weekend."
+# Short: the fake's planner speaks each scene's description ("<shot>: <brief>"), and every
+# second of narration is a second more of each scene to render and master.
+BRIEF = "Trail shoes that grip."
 
 
 @pytest.fixture
