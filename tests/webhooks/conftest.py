@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from reelforge.config import Settings
 from reelforge.startup import free_port
 from tests.helpers import gql
+from tests.live import PromptServer
 
 
 @dataclass
@@ -93,10 +94,9 @@ async def receiver() -> AsyncIterator[Receiver]:
         log_level="warning",
         timeout_graceful_shutdown=1,
     )
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await server.until_started()
     yield hook
     server.should_exit = True
     await asyncio.gather(task, return_exceptions=True)
