@@ -45,25 +45,30 @@ async def collect(host: str, token: str, job_id: str, **kwargs: Any) -> list[dic
     return [event async for event in subscribe(host, token, job_id, **kwargs)]
 
 
-@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
-async def test_a_subscriber_sees_every_step_live(
-    app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any, protocol: str
+async def test_a_subscriber_sees_every_step_live_over_either_protocol(
+    app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any
 ) -> None:
+    """One subscriber per websocket protocol, on the same render (one render for both)."""
+    protocols = ["graphql-transport-ws", "graphql-ws"]
     async with live_server(app) as host:
         job = await create_job(client)
-        events_task = asyncio.create_task(
-            collect(host, make_token(settings), job["id"], protocol=protocol)
-        )
+        watchers = [
+            asyncio.create_task(collect(host, make_token(settings), job["id"], protocol=protocol))
+            for protocol in protocols
+        ]
         await drive_to_completion(client, job["id"])
-        events = await asyncio.wait_for(events_task, 60)
-    assert events[0]["event"] == "snapshot"
-    assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100
-    statuses = [e["status"] for e in events]
-    seen = [s for s in STAGES if s in statuses]
-    assert seen == [s for s in STAGES if s != "PENDING"] or seen == STAGES
-    run = [e["progress"] for e in events if e["status"] in ("RENDERING", "STITCHING", "COMPLETED")]
-    assert run == sorted(run), "render progress must never go backwards"
-    assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
+        heard = await asyncio.wait_for(asyncio.gather(*watchers), 60)
+    for protocol, events in zip(protocols, heard, strict=True):
+        assert events[0]["event"] == "snapshot", protocol
+        assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100, protocol
+        statuses = [e["status"] for e in events]
+        seen = [s for s in STAGES if s in statuses]
+        assert seen == [s for s in STAGES if s != "PENDING"] or seen == STAGES, protocol
+        run = [
+            e["progress"] for e in events if e["status"] in ("RENDERING", "STITCHING", "COMPLETED")
+        ]
+        assert run == sorted(run), f"render progress must never go backwards ({protocol})"
+        assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
 
 
 @pytest.fixture
