@@ -165,7 +165,7 @@ async def test_a_worker_in_another_process_publishes_to_the_api(
     )
     try:
         async with live_server(app) as host:
-            job = await create_job(client)
+            job = await create_job(client, sceneCount=1)  # the scenes are not what is tested
             events_task = asyncio.create_task(collect(host, make_token(settings), job["id"]))
             await drive_to_completion(client, job["id"])
             events = await asyncio.wait_for(events_task, 90)
