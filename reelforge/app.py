@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reelforge.admission import FairGate
 from reelforge.config import Settings
 from reelforge.errors import PayloadTooLarge
 from reelforge.events import WEBHOOK_CHANNEL, publish
@@ -243,6 +244,7 @@ def create_app(
 
     graphql = GraphQLView(
         build_schema(settings),
+        admission=FairGate(settings.operation_concurrency),  # this process's operations
         graphql_ide="graphiql" if settings.ide_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,

@@ -197,6 +197,9 @@ class Settings(BaseSettings):
     sweep_interval: int = Field(default=20, ge=1, le=60)  # best a divisor of 60
     # A progress subscriber that hears nothing this long re-reads the job from the database.
     progress_resync_interval: Duration = timedelta(seconds=10)
+    # The API's progress pub/sub link, idle this long, is PINGed before its next use, so a
+    # half-open connection is noticed instead of waited on.
+    progress_health_check_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
     retention_days: float | None = Field(default=None, gt=0)  # finished jobs' media; off unset
 
     # Outgoing webhooks (reelforge.webhooks)

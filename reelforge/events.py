@@ -59,9 +59,9 @@ class ResilientRedisBackend(RedisBackend):
 
     async def subscribe(self, channel: str) -> None:
         # Wake the listener only once SUBSCRIBE is done. broadcaster wakes it first: when
-        # the SUBSCRIBE then waits (a health-check PING is due after 5 s idle), the listener
-        # finds no channel, leaves its loop and sleeps for good, and a lone subscriber hears
-        # nothing more.
+        # the SUBSCRIBE then waits (a health-check PING is due once the link idled for
+        # PROGRESS_HEALTH_CHECK_INTERVAL), the listener finds no channel, leaves its loop
+        # and sleeps for good, and a lone subscriber hears nothing more.
         await self._pubsub.subscribe(channel)
         self._ready.set()
 

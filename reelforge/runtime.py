@@ -89,7 +89,10 @@ class Runtime:
             job_deserializer=deserialize_task,
             default_queue_name=QUEUE_NAME,
         )
-        bus = ProgressBus(redis_url)
+        bus = ProgressBus(
+            redis_url,
+            health_check_interval=settings.progress_health_check_interval.total_seconds(),
+        )
         await bus.connect()
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(30.0, connect=10.0), verify=client_tls_context()

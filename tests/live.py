@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import uvicorn
@@ -15,10 +16,59 @@ from websockets.typing import Subprotocol
 from reelforge.startup import free_port
 
 
+class PromptServer(uvicorn.Server):
+    """uvicorn's server, stopping as soon as `should_exit` is set: uvicorn looks at it every
+    0.1 s and then sleeps 0.1 s for connections to close, which every test with a server
+    waited for at its end."""
+
+    _exit: asyncio.Event | None = None
+
+    @property  # type: ignore[override]
+    def should_exit(self) -> bool:
+        return self._exit is not None and self._exit.is_set()
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        if self._exit is None:
+            self._exit = asyncio.Event()
+        if value:
+            self._exit.set()
+        else:
+            self._exit.clear()
+
+    async def main_loop(self) -> None:
+        assert self._exit is not None
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000  # on_tick counts ticks of 0.1 s
+            with suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await self._exit.wait()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's, without its 0.1 s waits when no connection or task is left to wait
+        for."""
+        if self.server_state.connections or self.server_state.tasks:
+            await super().shutdown(sockets)
+            return
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    async def until_started(self) -> None:
+        while not self.started:
+            await asyncio.sleep(0.005)
+
+
 @asynccontextmanager
 async def live_server(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
     port = port or free_port()
-    server = uvicorn.Server(
+    server = PromptServer(
         uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -32,8 +82,7 @@ async def live_server(app: Any, *, port: int | None = None) -> AsyncIterator[str
         )
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+    await server.until_started()
     try:
         yield f"127.0.0.1:{port}"
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -19,7 +21,6 @@ from strawberry.file_uploads import Upload
 from strawberry.types import ExecutionResult
 from strawberry.types.scalar import ScalarDefinition
 
-from reelforge.admission import FairGate
 from reelforge.config import Settings
 from reelforge.resolvers import assets as asset_resolvers
 from reelforge.resolvers import brands as brand_resolvers
@@ -192,30 +193,64 @@ class Schema(strawberry.Schema):
         unexpected ones (with their error id), and expected ones are not worth a traceback."""
 
 
+@dataclass(frozen=True)
+class SchemaLimits:
+    """Every setting the schema is built from. Nothing else of the settings may reach the
+    schema, so that equal limits can share one build."""
+
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+    introspection: bool
+    production: bool
+    queue_timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> SchemaLimits:
+        return cls(
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_tokens=settings.graphql_max_tokens,
+            max_cost=settings.graphql_max_cost,
+            introspection=settings.introspection_enabled,
+            production=settings.is_production,
+            queue_timeout=settings.operation_queue_timeout.total_seconds(),
+        )
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema for these settings. Built once per distinct `SchemaLimits` (a build
+    converts every type, ~10 ms of CPU): a schema holds no state of its own (the admission
+    gate belongs to each app's view), so apps with equal limits share it, and with it the
+    validation cache, which is keyed by the schema."""
+    return _build_schema(SchemaLimits.of(settings))
+
+
+@lru_cache(maxsize=16)
+def _build_schema(limits: SchemaLimits) -> strawberry.Schema:
     # The rules that read only the document, built once: their classes are part of the
     # validation cache's key, so each distinct query text is validated once (graphql-core's
     # validation costs more CPU than running a small query). The cost reads the variables.
     document_rules = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
-    if not settings.introspection_enabled:
+    if not limits.introspection:
         document_rules.append(NoSchemaIntrospectionCustomRule)
-    gate = FairGate(settings.operation_concurrency)
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=256),  # one parsed document shared by equal operations
         OperationMetrics,
-        lambda: ErrorCodes(production=settings.is_production),
+        lambda: ErrorCodes(production=limits.production),
         # After ErrorCodes, so it ends first: a failed commit becomes a coded error.
         UnitOfWorkExtension,
         OperationRateLimits,
-        lambda: Admission(gate, settings.operation_queue_timeout.total_seconds()),
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: Admission(limits.queue_timeout),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(document_rules),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryCost(max_cost=settings.graphql_max_cost),
+        lambda: QueryCost(max_cost=limits.max_cost),
     ]
     return Schema(
         query=Query,

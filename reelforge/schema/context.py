@@ -29,6 +29,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.graphql import OperationType
 
+from reelforge.admission import FairGate
 from reelforge.auth import Principal
 from reelforge.brands.service import BrandService
 from reelforge.db import UnitOfWork, pool_exhausted
@@ -124,6 +125,7 @@ _operation: ContextVar[Operation | None] = ContextVar("reelforge_operation", def
 class Context:
     runtime: Runtime
     principal_or_error: Principal | Unauthenticated
+    admission: FairGate  # the app's: OPERATION_CONCURRENCY operations at once
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None  # websocket connection_init payload

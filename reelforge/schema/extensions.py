@@ -289,10 +289,10 @@ class OperationRateLimits(SchemaExtension):
 class Admission(SchemaExtension):
     """Queries and mutations run when the gate lets them (reelforge/admission.py): turns go
     round the users waiting. Checked after the rate limits, so a refused operation takes no
-    turn; subscriptions are not counted (they mostly wait for events)."""
+    turn; subscriptions are not counted (they mostly wait for events). The gate is the
+    app's (`Context.admission`), so one schema can serve several apps."""
 
-    def __init__(self, gate: FairGate, timeout: float) -> None:
-        self.gate = gate
+    def __init__(self, timeout: float) -> None:
         self.timeout = timeout
 
     async def on_execute(self):  # type: ignore[no-untyped-def]
@@ -302,7 +302,8 @@ class Admission(SchemaExtension):
             return
         principal = getattr(context.context, "principal_or_error", None)
         key = (principal.client_id, principal.user_id) if isinstance(principal, Principal) else None
-        async with self.gate.admit(key, self.timeout):
+        gate: FairGate = context.context.admission
+        async with gate.admit(key, self.timeout):
             yield
 
 

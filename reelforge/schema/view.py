@@ -39,6 +39,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
+from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
@@ -52,6 +53,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
+from reelforge.admission import FairGate
 from reelforge.auth import Principal, bearer_token, principal_from_header, verify_token
 from reelforge.errors import (
     BadRequest,
@@ -361,6 +363,10 @@ class GraphQLView(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
+    def __init__(self, schema: BaseSchema, *, admission: FairGate, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.admission = admission
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -514,7 +520,11 @@ class GraphQLView(GraphQL[Context, None]):
         except Unauthenticated as exc:
             principal = exc
         return Context(
-            runtime=runtime, principal_or_error=principal, request=request, response=response
+            runtime=runtime,
+            principal_or_error=principal,
+            admission=self.admission,
+            request=request,
+            response=response,
         )
 
     async def on_ws_connect(self, context: Context) -> None:

@@ -29,14 +29,13 @@ from tests.conftest import CI
 alembic_runner = create_alembic_fixture()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"] if CI else ["sqlite"])
-def migration_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
-) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+@pytest.fixture(scope="module")
+def migration_database(postgres_url: str | None) -> Iterator[str | None]:
+    """A PostgreSQL database of this module's own (the shared test database is already
+    migrated); each test empties it again, far cheaper than a CREATE DATABASE per test."""
+    if not postgres_url:
+        yield None
         return
-    # A database of its own: the shared test database is already migrated.
     import uuid
 
     from tests.conftest import _pg_admin
@@ -45,6 +44,29 @@ def migration_url(
     asyncio.run(_pg_admin(f"CREATE DATABASE {name}"))
     yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if CI else ["sqlite"])
+def migration_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migration_database: str | None
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+    assert migration_database
+    # Everything a migration makes (tables, the trigger function, alembic_version) lives
+    # in the public schema: a new one is an empty database again.
+    _execute(
+        migration_database,
+        "DROP SCHEMA public CASCADE",
+        "CREATE SCHEMA public",
+        "GRANT ALL ON SCHEMA public TO public",
+    )
+    assert _rows(
+        migration_database,
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+    ) == [(0,)]
+    return migration_database
 
 
 @pytest.fixture

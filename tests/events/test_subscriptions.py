@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from websockets.typing import Origin, Subprotocol
 from reelforge.app import create_app
 from reelforge.config import Settings
 from reelforge.embedded import EmbeddedValkey
+from reelforge.jobs.worker import build_worker, stop_in_process_worker
 from reelforge.runtime import Runtime
 from tests.conftest import make_token
 from tests.helpers import create_job, mutate, wait_for_status
@@ -43,42 +45,79 @@ async def collect(host: str, token: str, job_id: str, **kwargs: Any) -> list[dic
     return [event async for event in subscribe(host, token, job_id, **kwargs)]
 
 
-@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
-async def test_a_subscriber_sees_every_step_live(
-    app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any, protocol: str
-) -> None:
-    async with live_server(app) as host:
-        job = await create_job(client)
-        events_task = asyncio.create_task(
-            collect(host, make_token(settings), job["id"], protocol=protocol)
-        )
-        await drive_to_completion(client, job["id"])
-        events = await asyncio.wait_for(events_task, 60)
-    assert events[0]["event"] == "snapshot"
-    assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100
-    statuses = [e["status"] for e in events]
-    seen = [s for s in STAGES if s in statuses]
-    assert seen == [s for s in STAGES if s != "PENDING"] or seen == STAGES
-    run = [e["progress"] for e in events if e["status"] in ("RENDERING", "STITCHING", "COMPLETED")]
-    assert run == sorted(run), "render progress must never go backwards"
-    assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
-
-
-@pytest.mark.slow
-async def test_a_lone_subscriber_after_six_idle_seconds_hears_every_update(
+async def test_a_subscriber_sees_every_step_live_over_either_protocol(
     app: Any, client: httpx.AsyncClient, settings: Settings, worker: Any
 ) -> None:
-    """The bus's link idles past its 5 s health check, then one subscriber alone follows a
-    render: the SUBSCRIBE that waits on the PING once left it silent after the snapshot."""
+    """One subscriber per websocket protocol, on the same render (one render for both)."""
+    protocols = ["graphql-transport-ws", "graphql-ws"]
     async with live_server(app) as host:
         job = await create_job(client)
-        await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
-        await asyncio.sleep(6)  # nothing is published or subscribed meanwhile
-        events_task = asyncio.create_task(collect(host, make_token(settings), job["id"]))
-        await asyncio.sleep(0.5)  # subscribed before the render starts
-        assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
-        assert not (await mutate(client, "renderVideo", job["id"])).get("errors")
-        events = await asyncio.wait_for(events_task, 60)
+        watchers = [
+            asyncio.create_task(collect(host, make_token(settings), job["id"], protocol=protocol))
+            for protocol in protocols
+        ]
+        await drive_to_completion(client, job["id"])
+        heard = await asyncio.wait_for(asyncio.gather(*watchers), 60)
+    for protocol, events in zip(protocols, heard, strict=True):
+        assert events[0]["event"] == "snapshot", protocol
+        assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100, protocol
+        statuses = [e["status"] for e in events]
+        seen = [s for s in STAGES if s in statuses]
+        assert seen == [s for s in STAGES if s != "PENDING"] or seen == STAGES, protocol
+        run = [
+            e["progress"] for e in events if e["status"] in ("RENDERING", "STITCHING", "COMPLETED")
+        ]
+        assert run == sorted(run), f"render progress must never go backwards ({protocol})"
+        assert {e["sceneIndex"] for e in events if e["event"] == "scene_rendered"} == {0, 1}
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """A test may parametrize `settings` indirectly with updates of its own."""
+    return settings.model_copy(update=getattr(request, "param", {}))
+
+
+HEALTH_CHECK = 0.5  # seconds; PROGRESS_HEALTH_CHECK_INTERVAL is 5 by default
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"progress_health_check_interval": timedelta(seconds=HEALTH_CHECK)}],
+    indirect=True,
+    ids=["health_check_0.5s"],
+)
+async def test_a_lone_subscriber_after_an_idle_health_check_interval_hears_every_update(
+    app: Any, client: httpx.AsyncClient, settings: Settings, runtime: Runtime
+) -> None:
+    """The bus's link idles past its health check, then one subscriber alone follows a
+    render: the SUBSCRIBE that waits on the PING once left it silent after the snapshot.
+    The worker has a runtime of its own, as in another process: one sharing the API's would
+    keep the link subscribed (webhook wake-ups), and SUBSCRIBE would not PING first."""
+    link = runtime.bus.backend._conn.connection_pool.connection_kwargs
+    assert link["health_check_interval"] == HEALTH_CHECK  # the idle below outlasts it
+    worker = build_worker(settings, runtime.redis_url, handle_signals=False)
+    worker_task = asyncio.create_task(worker.async_run())
+    try:
+        async with live_server(app) as host:
+            job = await create_job(client)
+            await wait_for_status(client, job["id"], "STORYBOARD_COMPLETE")
+            await asyncio.sleep(2 * HEALTH_CHECK)  # nothing is published or subscribed
+            assert not runtime.bus.backend._pubsub.subscribed  # so SUBSCRIBE will PING
+            events: list[dict[str, Any]] = []
+            subscribed = asyncio.Event()
+
+            async def watch() -> None:
+                async for event in subscribe(host, make_token(settings), job["id"]):
+                    events.append(event)
+                    subscribed.set()  # the snapshot is read once SUBSCRIBE is done
+
+            watcher = asyncio.create_task(watch())
+            await asyncio.wait_for(subscribed.wait(), 30)  # subscribed before the render
+            assert not (await mutate(client, "approveStoryboard", job["id"])).get("errors")
+            assert not (await mutate(client, "renderVideo", job["id"])).get("errors")
+            await asyncio.wait_for(watcher, 60)
+    finally:
+        await stop_in_process_worker(worker, worker_task)
     statuses = [e["status"] for e in events]
     assert statuses[0] == "STORYBOARD_COMPLETE"
     assert {"RENDERING", "STITCHING", "COMPLETED"} <= set(statuses)
@@ -126,7 +165,7 @@ async def test_a_worker_in_another_process_publishes_to_the_api(
     )
     try:
         async with live_server(app) as host:
-            job = await create_job(client)
+            job = await create_job(client, sceneCount=1)  # the scenes are not what is tested
             events_task = asyncio.create_task(collect(host, make_token(settings), job["id"]))
             await drive_to_completion(client, job["id"])
             events = await asyncio.wait_for(events_task, 90)

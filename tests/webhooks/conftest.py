@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from reelforge.config import Settings
 from reelforge.startup import free_port
 from tests.helpers import gql
+from tests.live import PromptServer
 
 
 @dataclass
@@ -37,8 +38,9 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers the n-th request with `answers[n]`: a status, "hang" (never answers) or
-    "endless" (200 with a body that never ends); 200 once the script runs out."""
+    """Answers the n-th request with `answers[n]`: a status, "hang" (never answers, until
+    the sender gives up and hangs up) or "endless" (200 with a body that never ends); 200
+    once the script runs out."""
 
     url: str = ""
     answers: list[int | str] = field(default_factory=list)
@@ -53,8 +55,10 @@ class Receiver:
         self.received.append(Received(dict(request.headers), await request.body()))
         self.arrived.set()
         answer = self.answers[index] if index < len(self.answers) else 200
-        if answer == "hang":
-            await asyncio.sleep(3600)
+        if answer == "hang":  # the body was read: the next message is the disconnect
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return
         if answer == "endless":
 
             async def chunks() -> AsyncIterator[bytes]:
@@ -90,10 +94,9 @@ async def receiver() -> AsyncIterator[Receiver]:
         log_level="warning",
         timeout_graceful_shutdown=1,
     )
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await server.until_started()
     yield hook
     server.should_exit = True
     await asyncio.gather(task, return_exceptions=True)
