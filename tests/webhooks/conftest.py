@@ -44,6 +44,7 @@ class Receiver:
     answers: list[int | str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)  # set when it stops
 
     async def app(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -54,7 +55,11 @@ class Receiver:
         self.arrived.set()
         answer = self.answers[index] if index < len(self.answers) else 200
         if answer == "hang":
-            await asyncio.sleep(3600)
+            # No answer while the test runs; at the end the request is let go, so the
+            # server stops at once instead of after its graceful-shutdown timeout.
+            await self.closing.wait()
+            await Response(b"closing", 503)(scope, receive, send)
+            return
         if answer == "endless":
 
             async def chunks() -> AsyncIterator[bytes]:
@@ -95,6 +100,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     while not server.started:
         await asyncio.sleep(0.01)
     yield hook
+    hook.closing.set()
     server.should_exit = True
     await asyncio.gather(task, return_exceptions=True)
 
