@@ -108,6 +108,7 @@ def drive(
     seed: int = 0,
     max_kills: int | None = None,
     at_creates: bool = False,
+    poll: float = 0.5,
 ) -> Report:
     """Create `jobs`, kill workers until every job ended (or `timeout`), report.
 
@@ -119,7 +120,7 @@ def drive(
     answers creates after `cluster.fake_create_latency`, which must then be set). The cut
     create is adopted when its task runs again, not created anew, so each round lands on a
     later piece of work: the first round on the first plan, so that a job has work left for
-    the rounds after it (its stills, its render)."""
+    the rounds after it (its stills, its render). The jobs are read every `poll` seconds."""
     assert not at_creates or cluster.fake_create_latency > 0, "at_creates needs a create latency"
     rng = random.Random(seed)
     started = time.monotonic()
@@ -193,7 +194,7 @@ def drive(
                     cluster.mutate("approveStoryboard", job_id)
                     cluster.mutate("renderVideo", job_id)
                     rendering.add(job_id)
-            time.sleep(0.5)
+            time.sleep(poll)
     finally:
         stop.set()
         thread.join()
@@ -257,11 +258,7 @@ def main() -> None:
         fake_create_latency=args.create_latency,
     )
     try:
-        cluster.start_valkey()
-        cluster.start_fake()
-        cluster.start_api(embedded_worker=False)
-        for _ in range(args.workers):
-            cluster.start_worker()
+        cluster.start(embedded_worker=False, workers=args.workers)
         report = drive(
             cluster,
             jobs=args.jobs,

@@ -107,7 +107,7 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 120
                 return response
         except httpx.TransportError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError("serve did not become ready")
 
 

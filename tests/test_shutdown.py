@@ -30,10 +30,10 @@ from tests.processes import (
 
 @pytest.fixture(scope="module")
 def slow_replicate() -> Iterator[str]:
-    """The fake Replicate as its own server, answering every prediction after 2 s."""
+    """The fake Replicate as its own server, answering every prediction after 1 s."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.replicate", "--port", str(port), "--latency", "2"],
+        [sys.executable, "-m", "tests.fakes.replicate", "--port", str(port), "--latency", "1"],
         stderr=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )

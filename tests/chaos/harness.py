@@ -42,7 +42,7 @@ def _wait_http(url: str, process: subprocess.Popen[bytes] | None, timeout: float
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"{url} did not answer within {timeout:g} s")
 
 
@@ -99,7 +99,21 @@ class Cluster:
     def redis_url(self) -> str:
         return f"redis://127.0.0.1:{self.valkey_port}/0"
 
-    def start_fake(self) -> None:
+    def start(self, *, embedded_worker: bool, workers: int = 0) -> None:
+        """Valkey, the fake, the API and `workers` workers, their start-ups side by side (the
+        API and the workers call the fake only for a job). The workers wait for the API
+        only on the SQLite file, which the API migrates (the CI PostgreSQL is migrated)."""
+        self.start_valkey()
+        self.start_fake(wait=False)
+        self.start_api(embedded_worker=embedded_worker, wait=False)
+        if not self.database_url:
+            self.wait_api()
+        for _ in range(workers):
+            self.start_worker()
+        self.wait_fake()
+        self.wait_api()
+
+    def start_fake(self, *, wait: bool = True) -> None:
         port = free_port()
         args = [
             sys.executable,
@@ -114,6 +128,10 @@ class Cluster:
             args += ["--create-latency", str(self.fake_create_latency)]
         self.fake = self._spawn("fake", args)
         self.fake_url = f"http://127.0.0.1:{port}"
+        if wait:
+            self.wait_fake()
+
+    def wait_fake(self) -> None:
         _wait_http(f"{self.fake_url}/v1/predictions", self.fake)
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -140,7 +158,7 @@ class Cluster:
         env.update(extra)
         return env
 
-    def start_api(self, *, embedded_worker: bool) -> None:
+    def start_api(self, *, embedded_worker: bool, wait: bool = True) -> None:
         port = free_port()
         self.api = self._spawn(
             "api",
@@ -148,6 +166,10 @@ class Cluster:
             EMBEDDED_WORKER="true" if embedded_worker else "false",
         )
         self.api_url = f"http://127.0.0.1:{port}"
+        if wait:
+            self.wait_api()
+
+    def wait_api(self) -> None:
         _wait_http(f"{self.api_url}/healthz", self.api)
 
     def start_worker(self, index: int | None = None) -> int:

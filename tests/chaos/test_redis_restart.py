@@ -24,7 +24,15 @@ LOST_REDIS = ("worker.redis.unavailable", "worker.restarting")
 @pytest.fixture
 def cluster(tmp_path: Path, postgres_url: str | None, database_url: str) -> Iterator[Cluster]:
     # Real processes share one database: SQLite file (migrated by serve) or the CI PostgreSQL.
-    c = Cluster(tmp_path, database_url=postgres_url and database_url, fake_latency=0.2)
+    # The sweep queues lost work again once the new Redis is one lease (2 s) old; it runs
+    # every second.
+    c = Cluster(
+        tmp_path,
+        database_url=postgres_url and database_url,
+        fake_latency=0.2,
+        heartbeat_ttl=2.0,
+        sweep_interval=1,
+    )
     try:
         yield c
     finally:
@@ -34,10 +42,7 @@ def cluster(tmp_path: Path, postgres_url: str | None, database_url: str) -> Iter
 def test_workers_survive_an_empty_redis_restart_and_lost_work_is_requeued(
     cluster: Cluster,
 ) -> None:
-    cluster.start_valkey()
-    cluster.start_fake()
-    cluster.start_api(embedded_worker=True)
-    cluster.start_worker()
+    cluster.start(embedded_worker=True, workers=1)
     wait_for(lambda: cluster.logged("worker0", "worker.started"), "the worker never started")
     job_id = cluster.create_job(scenes=1, **SILENT)
     cluster.kill_valkey()  # SIGKILL: the queue, the in-progress marks, everything gone
@@ -67,11 +72,8 @@ def test_workers_survive_an_empty_redis_restart_and_lost_work_is_requeued(
 def test_a_job_queued_before_redis_lost_its_data_is_queued_again_from_the_database(
     cluster: Cluster,
 ) -> None:
-    cluster.start_valkey()
-    cluster.start_fake()
-    cluster.start_api(embedded_worker=False)
-    index = cluster.start_worker()
-    worker = cluster.workers[index]
+    cluster.start(embedded_worker=False, workers=1)
+    worker = cluster.workers[0]
     assert worker is not None
     # The worker is up and polling.
     wait_for(lambda: cluster.logged("worker0", "worker.started"), "the worker never started")

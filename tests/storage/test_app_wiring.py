@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from limits.aio.storage import RedisStorage
 
 from reelforge.config import Settings
 from reelforge.ratelimit import RateLimiter
@@ -81,7 +82,7 @@ async def test_rest_upload_and_signed_download_through_the_app(
     # The limiter was made on the runtime's Redis.
     limiter = getattr(app_runtime, "limiter", None)
     assert isinstance(limiter, RateLimiter)
-    assert type(limiter.storage).__name__ == "RedisStorage"
+    assert isinstance(limiter.storage, RedisStorage)
 
 
 async def test_cross_site_graphql_multipart_is_refused_by_the_app(

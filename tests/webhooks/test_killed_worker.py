@@ -31,7 +31,7 @@ def worker_process(settings: Settings, redis_url: str, tmp_path: Path) -> subpro
         VIDEO_STORAGE_PATH=str(settings.video_storage_path),
         JWT_SECRET=settings.jwt_secret.get_secret_value(),
         PROVIDER="preview",
-        WEBHOOK_TIMEOUT="2",  # a claim then lasts 4 s
+        WEBHOOK_TIMEOUT="1",  # a claim then lasts 2 s (the kill follows the hung request in ms)
         WORKER_METRICS_PORT=str(free_port()),
     )
     with (tmp_path / "worker.log").open("wb") as log:  # the child keeps its own copy
