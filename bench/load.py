@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -436,8 +437,14 @@ def main() -> None:
     )
     opts = parser.parse_args()
     opts.standalone_worker = opts.standalone_worker or opts.pin
-    with tempfile.TemporaryDirectory(prefix="reelforge-bench-load-") as tmp:
-        asyncio.run(bench(opts, Path(tmp)))
+    tmp = Path(tempfile.mkdtemp(prefix="reelforge-bench-load-"))
+    try:
+        asyncio.run(bench(opts, tmp))
+    except BaseException:
+        # A failed job names only a reference: its traceback is in the logs kept here.
+        print(f"failed: serve.log and worker.log are kept in {tmp}", file=sys.stderr)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
