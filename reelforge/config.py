@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     prediction_retry_backoff: Duration = timedelta(seconds=2)  # doubled on each retry
     # A stage cut short by a transient database error (a dropped connection) runs again
     # after this many seconds times its attempt (at most 30 s).
-    transient_retry_delay: Duration = timedelta(seconds=2)
+    transient_retry_delay: Duration = Field(default=timedelta(seconds=2), ge=timedelta(0))
     scene_concurrency: int = Field(default=4, ge=1, le=32)  # per job
     global_concurrency: int = Field(default=8, ge=1, le=256)  # per worker process
     ffmpeg_timeout: Duration = timedelta(minutes=10)
@@ -178,7 +178,7 @@ class Settings(BaseSettings):
     # Operations executing at once per API process; the rest wait, taking turns by user
     # (reelforge/admission.py), and are answered SERVICE_UNAVAILABLE after the timeout.
     operation_concurrency: int = Field(default=8, ge=1, le=1000)
-    operation_queue_timeout: Duration = timedelta(seconds=30)
+    operation_queue_timeout: Duration = Field(default=timedelta(seconds=30), gt=timedelta(0))
     create_job_rate_limit: RateLimit = "30/minute"  # createJob per user
     clamav_url: str | None = None  # tcp://host:3310 enables malware scanning of uploads
 
