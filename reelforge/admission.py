@@ -24,8 +24,9 @@ class FairGate:
     """A semaphore whose waiters are served round-robin by key, first come first served
     within a key."""
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, timeout: float) -> None:
         self._free = slots
+        self.timeout = timeout  # the longest wait for a slot, unless `admit` says otherwise
         # Waiting keys in turn order (a dict keeps insertion order): served from the front,
         # a served key goes to the back if it has more waiting.
         self._waiting: dict[Hashable, deque[asyncio.Future[None]]] = {}
@@ -35,10 +36,10 @@ class FairGate:
         return sum(len(queue) for queue in self._waiting.values())
 
     @asynccontextmanager
-    async def admit(self, key: Hashable, timeout: float) -> AsyncIterator[None]:
+    async def admit(self, key: Hashable, timeout: float | None = None) -> AsyncIterator[None]:
         """Hold one slot for the block; wait at most `timeout` seconds for it."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
                 await self._acquire(key)
         except TimeoutError:
             raise ServiceUnavailable(

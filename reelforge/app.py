@@ -244,7 +244,10 @@ def create_app(
 
     graphql = GraphQLView(
         build_schema(settings),
-        admission=FairGate(settings.operation_concurrency),  # this process's operations
+        # This process's operations: OPERATION_CONCURRENCY at once, the rest take turns.
+        admission=FairGate(
+            settings.operation_concurrency, settings.operation_queue_timeout.total_seconds()
+        ),
         graphql_ide="graphiql" if settings.ide_enabled else None,
         keep_alive=True,
         keep_alive_interval=15,

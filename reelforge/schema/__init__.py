@@ -204,7 +204,6 @@ class SchemaLimits:
     max_cost: int
     introspection: bool
     production: bool
-    queue_timeout: float
 
     @classmethod
     def of(cls, settings: Settings) -> SchemaLimits:
@@ -215,7 +214,6 @@ class SchemaLimits:
             max_cost=settings.graphql_max_cost,
             introspection=settings.introspection_enabled,
             production=settings.is_production,
-            queue_timeout=settings.operation_queue_timeout.total_seconds(),
         )
 
 
@@ -246,7 +244,7 @@ def _build_schema(limits: SchemaLimits) -> strawberry.Schema:
         # After ErrorCodes, so it ends first: a failed commit becomes a coded error.
         UnitOfWorkExtension,
         OperationRateLimits,
-        lambda: Admission(limits.queue_timeout),
+        Admission,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(document_rules),
         lambda: ValidationCache(maxsize=256),

@@ -292,9 +292,6 @@ class Admission(SchemaExtension):
     turn; subscriptions are not counted (they mostly wait for events). The gate is the
     app's (`Context.admission`), so one schema can serve several apps."""
 
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-
     async def on_execute(self):  # type: ignore[no-untyped-def]
         context = self.execution_context
         if context.operation_type is OperationType.SUBSCRIPTION:
@@ -303,7 +300,7 @@ class Admission(SchemaExtension):
         principal = getattr(context.context, "principal_or_error", None)
         key = (principal.client_id, principal.user_id) if isinstance(principal, Principal) else None
         gate: FairGate = context.context.admission
-        async with gate.admit(key, self.timeout):
+        async with gate.admit(key):
             yield
 
 

@@ -4,19 +4,24 @@ waiting, and a wait past OPERATION_QUEUE_TIMEOUT is answered SERVICE_UNAVAILABLE
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import httpx
 import pytest
+import websockets
 from prometheus_client import REGISTRY
+from websockets.typing import Subprotocol
 
 from reelforge.admission import FairGate
 from reelforge.app import create_app
 from reelforge.config import Settings
 from reelforge.errors import BUSY_RETRY_AFTER, ServiceUnavailable
 from reelforge.runtime import Runtime
+from tests.api.wsclient import PROTOCOLS, TRANSPORT_WS
 from tests.conftest import make_token
 from tests.helpers import error_code, gql
+from tests.live import live_server
 
 PAGE = "query($first: Int!) { jobs(first: $first) { totalCount edges { node { id } } } }"
 
@@ -26,12 +31,12 @@ def waiting() -> float:
 
 
 async def test_turns_go_round_the_waiting_keys_and_a_cancelled_waiter_passes_its_turn_on() -> None:
-    gate = FairGate(1)
+    gate = FairGate(1, timeout=10)
     order: list[str] = []
     release = asyncio.Event()
 
     async def run(key: str, name: str) -> None:
-        async with gate.admit(key, timeout=10):
+        async with gate.admit(key):
             order.append(name)
             await release.wait()
 
@@ -60,11 +65,11 @@ async def test_turns_go_round_the_waiting_keys_and_a_cancelled_waiter_passes_its
 
 
 async def test_a_waiter_cancelled_as_its_turn_came_hands_the_slot_on() -> None:
-    gate = FairGate(1)
+    gate = FairGate(1, timeout=10)
     entered: list[str] = []
 
     async def run(key: str) -> None:
-        async with gate.admit(key, timeout=10):
+        async with gate.admit(key):
             entered.append(key)
 
     held = gate.admit("a", timeout=1)
@@ -109,6 +114,52 @@ async def test_another_users_query_runs_next_not_behind_a_users_queue(
     after_bob = len(finished) - finished.index("bob") - 1
     assert after_bob >= queued - 3, (finished, queued)
     assert waiting() == 0
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_users_operations_over_one_websocket_take_turns_with_another_users(
+    settings: Settings, runtime: Runtime, protocol: str
+) -> None:
+    app = create_app(settings, runtime=runtime)
+    finished: list[str] = []
+    start = "subscribe" if protocol == TRANSPORT_WS else "start"
+    async with (
+        live_server(app) as host,
+        websockets.connect(f"ws://{host}/graphql", subprotocols=[Subprotocol(protocol)]) as ws,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {make_token(settings, user_id='bob')}"},
+        ) as bob,
+    ):
+        token = make_token(settings)
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+
+        async def read_alices_answers() -> None:
+            while finished.count("alice") < 30:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if message["type"] in ("next", "data"):
+                    assert not message["payload"].get("errors"), message
+                    finished.append("alice")
+
+        reader = asyncio.create_task(read_alices_answers())
+        for n in range(30):
+            payload = {"query": PAGE, "variables": {"first": 5}}
+            await ws.send(json.dumps({"id": str(n), "type": start, "payload": payload}))
+        async with asyncio.timeout(30):
+            while waiting() < 10:
+                await asyncio.sleep(0)
+        queued = waiting()
+        body = await gql(bob, PAGE, first=5)
+        assert not body.get("errors"), body["errors"]
+        finished.append("bob")
+        await reader
+
+    after_bob = len(finished) - finished.index("bob") - 1
+    assert after_bob >= queued - 3, (finished, queued)
 
 
 async def test_an_operation_that_waits_too_long_is_answered_busy_and_the_gate_recovers(
